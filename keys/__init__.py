@@ -1,0 +1,1 @@
+"""The agency PKI: no Flask, no database."""

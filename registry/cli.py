@@ -1,0 +1,212 @@
+"""The ``accredit`` command. Its options and output formats are a contract."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from . import create_app, db, demo
+from .models import Accreditation, Cab
+from .standings import standings
+from .status import PUBLIC_STATUSES, local_date
+
+#: Exit codes: 1 refused (the request cannot be done), 2 configuration or database.
+EXIT_REFUSED = 1
+EXIT_ENVIRONMENT = 2
+
+
+class AccreditGroup(FlaskGroup):
+    """Turns environment problems into one readable line and a distinct exit code."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except db.SchemaTooNew as exc:
+            fail(str(exc), EXIT_REFUSED)
+        except db.DatabaseError as exc:
+            fail(str(exc), EXIT_ENVIRONMENT)
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            fail(f"database error: {reason}", EXIT_ENVIRONMENT)
+
+
+def fail(message: str, code: int) -> None:
+    click.echo(f"accredit: error: {message}", err=True)
+    raise click.exceptions.Exit(code)
+
+
+def _make_app() -> Flask:
+    try:
+        return create_app()
+    except db.DatabaseError as exc:
+        fail(str(exc), EXIT_ENVIRONMENT)
+        raise  # unreachable
+
+
+cli = AccreditGroup(
+    create_app=_make_app,
+    add_default_commands=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+    help="The accreditation register: set up, inspect and serve it.",
+)
+cli.add_command(shell_command)
+cli.add_command(routes_command)
+
+
+def main() -> None:
+    cli.main(prog_name="accredit")
+
+
+@cli.command("init")
+@click.option(
+    "--demo",
+    "demo_count",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Add N demo bodies (deterministic; existing ones are kept).",
+)
+@click.option(
+    "--anchor",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day demo histories are built around (default: today in Bangkok).",
+)
+@with_appcontext
+def init_command(demo_count: int, anchor: datetime | None) -> None:
+    """Create or upgrade the instance: folder, database schema, demo data."""
+    instance = Path(current_app.config["INSTANCE"])
+    instance.mkdir(parents=True, exist_ok=True)
+    engine = db.get_engine()
+    db.check_connection(engine)
+    before = db.current_revision(engine)
+    db.upgrade(engine)
+    after = db.current_revision(engine)
+    if before == after:
+        click.echo(
+            f"database {engine.url.render_as_string(hide_password=True)} is up to date "
+            f"(revision {after})"
+        )
+    else:
+        click.echo(f"database upgraded from {before or 'empty'} to {after}")
+    if demo_count:
+        day = anchor.date() if anchor else local_date(datetime.now(UTC))
+        started = datetime.now(UTC)
+        with engine.begin() as conn:
+            added = demo.load(conn, demo_count, day)
+        seconds = (datetime.now(UTC) - started).total_seconds()
+        click.echo(f"demo data: {added} bodies added ({demo_count} requested) in {seconds:.1f} s")
+
+
+def _require_schema() -> None:
+    engine = db.get_engine()
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if path and path != ":memory:" and not Path(path).exists():
+        fail(f"there is no database at {path}; run `accredit init` first", EXIT_ENVIRONMENT)
+    db.check_connection(engine)
+    current, head = db.current_revision(engine), db.head_revision(engine)
+    if current != head:
+        fail(
+            f"the database is at revision {current or 'empty'}, not {head}; "
+            "run `accredit init` first",
+            EXIT_ENVIRONMENT,
+        )
+
+
+def accreditation_rows(session: Session, at: datetime) -> list[dict[str, Any]]:
+    found = standings(session, at)
+    rows = []
+    query = (
+        select(
+            Accreditation.id,
+            Accreditation.number,
+            Accreditation.standard,
+            Accreditation.valid_until,
+            Cab.name_en,
+            Cab.name_th,
+        )
+        .join(Cab)
+        .order_by(Accreditation.number)
+    )
+    for acc_id, number, standard, valid_until, name_en, name_th in session.execute(query):
+        standing = found[acc_id]
+        rows.append(
+            {
+                "number": number,
+                "status": standing.status.value,
+                "since": standing.since.isoformat() if standing.since else None,
+                "cab": name_en,
+                "cab_th": name_th,
+                "standard": standard,
+                "valid_until": valid_until.isoformat(),
+            }
+        )
+    return rows
+
+
+STATUS_CHOICES = [s.value for s in PUBLIC_STATUSES] + ["pending"]
+
+
+@cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array.")
+@click.option(
+    "--status",
+    type=click.Choice(STATUS_CHOICES),
+    default=None,
+    help="Only accreditations with this status.",
+)
+@with_appcontext
+def list_command(as_json: bool, status: str | None) -> None:
+    """Accreditation numbers with their status, one per line."""
+    _require_schema()
+    with Session(db.get_engine()) as session:
+        rows = accreditation_rows(session, datetime.now(UTC))
+    if status:
+        rows = [r for r in rows if r["status"] == status]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    for row in rows:
+        click.echo(f"{row['number']}\t{row['status']}")
+
+
+@cli.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--dev", is_flag=True, help="Use Flask's development server with reloading.")
+@with_appcontext
+def run_command(host: str, port: int, workers: int, dev: bool) -> None:
+    """Serve the register (gunicorn when installed, Flask's server otherwise)."""
+    _require_schema()
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which(
+        "gunicorn"
+    )
+    if dev or gunicorn is None:
+        click.echo(f"serving on http://{host}:{port} with Flask's development server")
+        current_app.run(host=host, port=port, debug=dev, use_reloader=dev)
+        return
+    click.echo(f"serving on http://{host}:{port} with gunicorn, {workers} workers")
+    args = [
+        gunicorn,
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "registry:create_app()",
+    ]
+    os.execv(gunicorn, args)

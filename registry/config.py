@@ -1,0 +1,48 @@
+"""Settings come from ``ACCREDIT_*`` environment variables with embedded defaults.
+
+One place decides the defaults so that the CLI, the app and the tests agree on
+where the instance lives and which database it uses.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+PREFIX = "ACCREDIT_"
+
+#: Default values; each can be overridden by ``ACCREDIT_<NAME>``.
+DEFAULTS: dict[str, Any] = {
+    "INSTANCE": "instance",
+    "DATABASE_URL": None,  # derived from INSTANCE when unset
+    "PUBLIC_URL": "http://127.0.0.1:5000",
+    "AGENCY_NAME_EN": "Thai Industrial Standards Institute",
+    "AGENCY_NAME_TH": "สำนักงานมาตรฐานผลิตภัณฑ์อุตสาหกรรม",
+    "AGENCY_SHORT": "TISI",
+    "KEY_PASSPHRASE": None,
+    "SECRET_KEY": None,
+    "PAGE_SIZE": 50,
+    "TIMEZONE": "Asia/Bangkok",
+}
+
+
+def from_environ(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Read settings, resolving the instance folder and the default SQLite URL."""
+    env = os.environ if environ is None else environ
+    settings: dict[str, Any] = {}
+    for name, default in DEFAULTS.items():
+        value = env.get(PREFIX + name)
+        settings[name] = default if value in (None, "") else value
+    return resolve(settings)
+
+
+def resolve(settings: dict[str, Any]) -> dict[str, Any]:
+    """Fill in values that depend on others (instance path, SQLite URL)."""
+    instance = Path(settings["INSTANCE"]).expanduser().resolve()
+    settings["INSTANCE"] = str(instance)
+    if not settings.get("DATABASE_URL"):
+        settings["DATABASE_URL"] = f"sqlite:///{instance / 'accredit.sqlite3'}"
+    settings["PAGE_SIZE"] = int(settings["PAGE_SIZE"])
+    return settings

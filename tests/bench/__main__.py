@@ -1,0 +1,42 @@
+"""``make bench``: each figure is printed beside a baseline measured in the same run.
+
+Machines here are noisy, so absolute times mean little; ratios against a
+baseline taken seconds apart are what the issues' targets are stated in.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {}
+
+
+def benchmark(name: str) -> Callable[[Callable[[argparse.Namespace], None]], Callable]:
+    def register(func: Callable[[argparse.Namespace], None]) -> Callable:
+        BENCHMARKS[name] = func
+        return func
+
+    return register
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="make bench")
+    parser.add_argument("names", nargs="*", help="benchmarks to run (default: all)")
+    args = parser.parse_args()
+    chosen = args.names or list(BENCHMARKS)
+    unknown = [n for n in chosen if n not in BENCHMARKS]
+    if unknown:
+        parser.error(f"unknown benchmark(s): {', '.join(unknown)}; have: {', '.join(BENCHMARKS)}")
+    if not BENCHMARKS:
+        print("no benchmarks yet")
+    for name in chosen:
+        started = time.perf_counter()
+        print(f"== {name}")
+        BENCHMARKS[name](args)
+        print(f"   ({time.perf_counter() - started:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Certificate verification: no Flask, no database."""
