@@ -28,7 +28,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     db.init_app(app)
     i18n.init_app(app)
 
-    from . import public
+    from . import pki_routes, public
 
     app.register_blueprint(public.bp)
+    app.register_blueprint(pki_routes.bp)
     return app

@@ -17,7 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from . import create_app, db, demo
+from keys.config import PkiConfigError
+from keys.errors import BadPassphrase, CorruptKeyFile, PkiError, PkiMissing
+
+from . import agency, create_app, db, demo
 from .models import Accreditation, Cab
 from .standings import standings
 from .status import PUBLIC_STATUSES, local_date
@@ -34,6 +37,10 @@ class AccreditGroup(FlaskGroup):
         try:
             return super().invoke(ctx)
         except db.SchemaTooNew as exc:
+            fail(str(exc), EXIT_REFUSED)
+        except (PkiMissing, BadPassphrase, CorruptKeyFile, PkiConfigError) as exc:
+            fail(str(exc), EXIT_ENVIRONMENT)
+        except PkiError as exc:
             fail(str(exc), EXIT_REFUSED)
         except db.DatabaseError as exc:
             fail(str(exc), EXIT_ENVIRONMENT)
@@ -101,6 +108,13 @@ def init_command(demo_count: int, anchor: datetime | None) -> None:
         )
     else:
         click.echo(f"database upgraded from {before or 'empty'} to {after}")
+    if (agency.pki_folder(current_app.config) / "state.json").exists():
+        agency.warn_if_unencrypted(current_app.config)
+        agency.load_pki(current_app.config).check_keys()
+        click.echo(f"agency PKI in {agency.pki_folder(current_app.config)}")
+    else:
+        pki = agency.create_pki(current_app.config)
+        click.echo(f"agency PKI created in {pki.folder} ({pki.config.algorithm})")
     if demo_count:
         day = anchor.date() if anchor else local_date(datetime.now(UTC))
         started = datetime.now(UTC)
@@ -210,3 +224,83 @@ def run_command(host: str, port: int, workers: int, dev: bool) -> None:
         "registry:create_app()",
     ]
     os.execv(gunicorn, args)
+
+
+@cli.group("keys")
+def keys_group() -> None:
+    """The agency PKI: create it, print the root, rotate and revoke signing keys."""
+
+
+@keys_group.command("init")
+@with_appcontext
+def keys_init() -> None:
+    """Create the agency PKI in <instance>/pki (refuses to overwrite one)."""
+    pki = agency.create_pki(current_app.config)
+    click.echo(f"agency PKI created in {pki.folder}")
+    click.echo(f"root CA: {pki.root.subject.rfc4514_string()}")
+    click.echo(f"document signing certificate: serial {pki.signing_cert.serial_number:x}")
+
+
+@keys_group.command("root")
+@with_appcontext
+def keys_root() -> None:
+    """Print the root CA certificate (PEM), to configure trust in other tools."""
+    from cryptography.hazmat.primitives import serialization
+
+    pki = agency.load_pki(current_app.config)
+    click.echo(pki.root.public_bytes(serialization.Encoding.PEM).decode(), nl=False)
+
+
+@keys_group.command("rotate")
+@with_appcontext
+def keys_rotate() -> None:
+    """Issue a new document-signing certificate; older documents keep verifying."""
+    agency.warn_if_unencrypted(current_app.config)
+    pki = agency.load_pki(current_app.config)
+    old = pki.current_signer
+    cert = pki.issue_signer(datetime.now(UTC))
+    agency.forget(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo(
+        f"new document signing certificate: serial {cert.serial_number:x} "
+        f"(replaces {old:x}), valid until {cert.not_valid_after_utc:%Y-%m-%d}"
+    )
+
+
+@keys_group.command("revoke")
+@click.argument("serial")
+@click.option(
+    "--reason",
+    default="key_compromise",
+    show_default=True,
+    help="An RFC 5280 reason: key_compromise, superseded, cessation_of_operation, ...",
+)
+@with_appcontext
+def keys_revoke(serial: str, reason: str) -> None:
+    """Revoke a certificate by its hexadecimal serial (CRL and OCSP)."""
+    try:
+        number = int(serial.lower().removeprefix("0x"), 16)
+    except ValueError:
+        fail(f"{serial!r} is not a hexadecimal serial number", EXIT_REFUSED)
+    pki = agency.load_pki(current_app.config)
+    revoked = pki.revoke(number, reason, datetime.now(UTC))
+    agency.forget(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo(f"revoked {number:x} at {revoked.at:%Y-%m-%d %H:%M:%S} UTC ({reason})")
+
+
+@cli.command("sign")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def sign_command(source: Path, output: Path) -> None:
+    """Sign any PDF as PAdES B-LTA with the agency's current signing key."""
+    from keys.signing import sign_pdf
+
+    data = source.read_bytes()
+    if not data.startswith(b"%PDF-"):
+        fail(f"{source} is not a PDF file", EXIT_REFUSED)
+    agency.warn_if_unencrypted(current_app.config)
+    signed = sign_pdf(data, agency.get_document_signer())
+    tmp = output.with_name(f".{output.name}.partial")
+    tmp.write_bytes(signed)
+    tmp.replace(output)
+    click.echo(f"signed {source} -> {output} ({len(signed)} bytes)")
