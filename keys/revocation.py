@@ -100,7 +100,11 @@ class OcspAnswer:
 
 
 def ocsp_for(
-    pki: Pki, cert: x509.Certificate, now: datetime | None = None, nonce: bytes | None = None
+    pki: Pki,
+    cert: x509.Certificate,
+    now: datetime | None = None,
+    nonce: bytes | None = None,
+    algorithm: hashes.HashAlgorithm | None = None,
 ) -> OcspAnswer:
     """A signed OCSP response about one certificate issued by the issuing CA."""
     now = now or datetime.now(UTC)
@@ -110,7 +114,7 @@ def ocsp_for(
     builder = ocsp.OCSPResponseBuilder().add_response(
         cert=cert,
         issuer=pki.issuing,
-        algorithm=hashes.SHA256(),
+        algorithm=algorithm or hashes.SHA256(),
         cert_status=ocsp.OCSPCertStatus.REVOKED if revoked else ocsp.OCSPCertStatus.GOOD,
         this_update=this_update,
         next_update=next_update,
@@ -159,7 +163,8 @@ def answer_ocsp_request(pki: Pki, request_der: bytes, now: datetime | None = Non
         return unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
     for cert in pki.issued_by_issuing_ca():
         if cert.serial_number == request.serial_number:
-            return ocsp_for(pki, cert, now, nonce).der
+            # The CertID must use the request's hash (NSS asks with SHA-1).
+            return ocsp_for(pki, cert, now, nonce, algorithm).der
     now = now or datetime.now(UTC)
     builder = ocsp.OCSPResponseBuilder().add_response_by_hash(
         issuer_name_hash=request.issuer_name_hash,

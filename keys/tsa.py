@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 from datetime import UTC, datetime
 
-from asn1crypto import cms, tsp
+from asn1crypto import cms, core, tsp
 from pyhanko.sign.timestamps import TimeStamper
 
 from .errors import PkiError
@@ -76,8 +76,14 @@ class AgencyTimeStamper(TimeStamper):
             return rejection("system_failure", str(exc))
 
 
+class _StatusOnly(core.Sequence):
+    """A TimeStampResp without a token (asn1crypto's class insists on one)."""
+
+    _fields = [("status", tsp.PKIStatusInfo)]  # noqa: RUF012
+
+
 def rejection(failure: str, text: str) -> bytes:
-    return tsp.TimeStampResp(
+    return _StatusOnly(
         {
             "status": {
                 "status": "rejection",

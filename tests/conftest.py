@@ -7,12 +7,14 @@ is set an unreachable server fails the run; elsewhere it skips, loudly.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import subprocess
 import sys
 import warnings
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from keys import pki as pki_module
+from keys.config import PkiConfig
+from keys.pki import Pki
+from keys.signing import DocumentSigner, open_document_signer, sign_pdf
 from registry import create_app, db
+
+from .documents import blank_pdf
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ["sqlite", "postgresql"]
@@ -148,3 +156,45 @@ def accredit(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return run
+
+
+# pyHanko warns on every signature that fetching is disabled; that is the point.
+logging.getLogger("pyhanko").setLevel(logging.ERROR)
+logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+
+
+@pytest.fixture
+def make_pki(tmp_path: Path) -> Callable[..., Pki]:
+    counter = iter(range(1000))
+
+    def make(
+        algorithm: str = "ec-p256",
+        passphrase: str | None = None,
+        now: datetime | None = None,
+        **config: object,
+    ) -> Pki:
+        folder = tmp_path / f"pki{next(counter)}"
+        cfg = PkiConfig(algorithm=algorithm, **config)  # type: ignore[arg-type]
+        return pki_module.create(folder, cfg, passphrase, now)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def shared_pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    """One ECDSA PKI for read-only tests, to keep the suite quick."""
+    return pki_module.create(tmp_path_factory.mktemp("pki") / "pki", PkiConfig(), None)
+
+
+@pytest.fixture(scope="session")
+def shared_signer(shared_pki: Pki) -> DocumentSigner:
+    return open_document_signer(shared_pki)
+
+
+@pytest.fixture(scope="session")
+def signed_pdf(shared_signer: DocumentSigner) -> bytes:
+    return sign_pdf(blank_pdf(), shared_signer)
+
+
+def years(n: float) -> datetime:
+    return datetime.now(UTC) + timedelta(days=365 * n)

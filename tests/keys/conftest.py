@@ -1,0 +1,1 @@
+"""Fixtures for keys/ live in the top-level conftest, shared with registry tests."""
