@@ -52,6 +52,7 @@ class DocumentSigner:
     timestamper: TimeStamper
     key_store: str
     _revocation: RevocationData | None = field(default=None, repr=False)
+    _context: tuple[RevocationData, ValidationContext] | None = field(default=None, repr=False)
 
     def revocation_data(self, now: datetime) -> RevocationData:
         cached = self._revocation
@@ -70,17 +71,21 @@ class DocumentSigner:
         return cached
 
     def validation_context(self, now: datetime) -> ValidationContext:
+        """One context per batch of revocation data: its validated paths are reused."""
         data = self.revocation_data(now)
+        if self._context is not None and self._context[0] is data:
+            return self._context[1]
         pki = self.pki
-        return ValidationContext(
+        context = ValidationContext(
             trust_roots=[to_asn1(pki.root)],
             other_certs=[to_asn1(c) for c in (pki.issuing, pki.tsa, pki.ocsp)],
             crls=data.crls,
             ocsps=data.ocsps,
             allow_fetching=False,
             revocation_mode="hard-fail",
-            moment=now,
         )
+        self._context = (data, context)
+        return context
 
 
 def open_document_signer(

@@ -8,17 +8,9 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable
 
-BENCHMARKS: dict[str, Callable[[argparse.Namespace], None]] = {}
-
-
-def benchmark(name: str) -> Callable[[Callable[[argparse.Namespace], None]], Callable]:
-    def register(func: Callable[[argparse.Namespace], None]) -> Callable:
-        BENCHMARKS[name] = func
-        return func
-
-    return register
+from . import BENCHMARKS
+from . import signing as _signing  # noqa: F401  (registers)
 
 
 def main() -> None:
