@@ -9,6 +9,7 @@ makes no HTTP call (not even to ourselves).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
@@ -31,6 +32,16 @@ from .stores import FileKeyStore, KeyStore, to_asn1
 from .tsa import AgencyTimeStamper
 
 FIELD_NAME = "AgencySignature"
+
+
+class _FetchingDisabledNotice(logging.Filter):
+    """pyHanko warns on every signature that fetching is off; for us that is the design."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "fetching is not allowed" not in record.getMessage()
+
+
+logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_FetchingDisabledNotice())
 
 
 @dataclass
