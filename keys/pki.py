@@ -198,16 +198,19 @@ def _access(config: PkiConfig, ca: str) -> x509.AuthorityInformationAccess:
     )
 
 
+def _b64(n: int) -> str:
+    return base64.urlsafe_b64encode(n.to_bytes(32, "big")).rstrip(b"=").decode()
+
+
 def jwk_thumbprint(public_key: ec.EllipticCurvePublicKey) -> tuple[dict[str, str], str]:
-    """The public JWK and its RFC 7638 thumbprint, used as the key ID."""
+    """The public JWK and its key ID: the RFC 7638 thumbprint cut to 8 bytes.
+
+    The key ID travels inside every QR code, so it is kept short (11 characters).
+    """
     numbers = public_key.public_numbers()
-
-    def b64(n: int) -> str:
-        return base64.urlsafe_b64encode(n.to_bytes(32, "big")).rstrip(b"=").decode()
-
-    jwk = {"crv": "P-256", "kty": "EC", "x": b64(numbers.x), "y": b64(numbers.y)}
+    jwk = {"crv": "P-256", "kty": "EC", "x": _b64(numbers.x), "y": _b64(numbers.y)}
     canonical = json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode()
-    kid = base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()).rstrip(b"=").decode()
+    kid = base64.urlsafe_b64encode(hashlib.sha256(canonical).digest()[:8]).rstrip(b"=").decode()
     return jwk, kid
 
 
@@ -334,7 +337,17 @@ class Pki:
             )
 
     def qr_jwks(self) -> dict[str, Any]:
+        """The public QR keys, as published at ``/pki/jwks.json``."""
         return json.loads((self.folder / "jwks.json").read_text())
+
+    def qr_signing_jwk(self) -> dict[str, Any]:
+        """The private QR key as a JWK with its key ID, for signing payloads."""
+        key = self.key("qr")
+        if not isinstance(key, ec.EllipticCurvePrivateKey):
+            raise CorruptKeyFile("the QR key is not an ECDSA P-256 key")
+        jwk, kid = jwk_thumbprint(key.public_key())
+        d = _b64(key.private_numbers().private_value)
+        return {**jwk, "d": d, "kid": kid, "alg": "ES256"}
 
     # -- changes ---------------------------------------------------------------
 

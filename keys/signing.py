@@ -168,3 +168,25 @@ def refresh_lta(pdf_bytes: bytes, signer: DocumentSigner, *, now: datetime | Non
     except (SigningError, PdfError, ValueError) as exc:
         raise SigningFailed(f"the LTA update failed: {exc}") from exc
     return stream.getvalue()
+
+
+def timestamp_chain_end(pdf_bytes: bytes, known: list[x509.Certificate]) -> datetime | None:
+    """When the chain of the document's last timestamp stops being valid.
+
+    That is the earliest expiry among the TSA certificate and the CAs above it
+    (looked up in ``known``). None when the file has no document timestamp.
+    """
+    reader = PdfFileReader(BytesIO(pdf_bytes), strict=False)
+    stamps = [s for s in reader.embedded_signatures if s.sig_object_type == "/DocTimeStamp"]
+    if not stamps:
+        return None
+    tsa = x509.load_der_x509_certificate(stamps[-1].signer_cert.dump())
+    end = tsa.not_valid_after_utc
+    by_subject = {c.subject: c for c in known}
+    issuer = by_subject.get(tsa.issuer)
+    while issuer is not None:
+        end = min(end, issuer.not_valid_after_utc)
+        if issuer.issuer == issuer.subject:
+            break
+        issuer = by_subject.get(issuer.issuer)
+    return end

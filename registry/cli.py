@@ -304,3 +304,90 @@ def sign_command(source: Path, output: Path) -> None:
     tmp.write_bytes(signed)
     tmp.replace(output)
     click.echo(f"signed {source} -> {output} ({len(signed)} bytes)")
+
+
+@cli.command("issue")
+@click.argument("accreditation_no")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the signed PDF here.",
+)
+@with_appcontext
+def issue_command(accreditation_no: str, output: Path | None) -> None:
+    """Render, sign (PAdES B-LTA) and record the next certificate revision."""
+    from .certificate_pdf import MissingGlyphs
+    from .issuance import IssuanceRefused, find_accreditation, issue
+
+    _require_schema()
+    signer = agency.get_document_signer()
+    try:
+        with Session(db.get_engine(), expire_on_commit=False) as session, session.begin():
+            acc = find_accreditation(session, accreditation_no)
+            issued = issue(session, acc, signer, current_app.config)
+    except (IssuanceRefused, MissingGlyphs) as exc:
+        fail(str(exc), EXIT_REFUSED)
+    cert = issued.certificate
+    if output:
+        tmp = output.with_name(f".{output.name}.partial")
+        tmp.write_bytes(issued.pdf)
+        tmp.replace(output)
+    click.echo(f"certificate: {cert.number}")
+    click.echo(f"revision:    {cert.revision}")
+    click.echo(f"sha256:      {cert.sha256}")
+    click.echo(f"qr url:      {cert.qr_url}")
+    if output:
+        click.echo(f"written to:  {output} ({len(issued.pdf)} bytes)")
+
+
+@cli.group("documents")
+def documents_group() -> None:
+    """Stored certificate documents."""
+
+
+@documents_group.command("refresh-lta")
+@click.option(
+    "--before",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Refresh documents whose timestamp chain ends before this day "
+    "(default: two years from now).",
+)
+@with_appcontext
+def refresh_lta_command(before: datetime | None) -> None:
+    """Add a fresh document timestamp to stored certificates before their chain runs out."""
+    import hashlib
+    from datetime import timedelta
+
+    from keys.signing import refresh_lta, timestamp_chain_end
+
+    from .models import Blob, Certificate
+
+    _require_schema()
+    limit = before.replace(tzinfo=UTC) if before else datetime.now(UTC) + timedelta(days=730)
+    signer = agency.get_document_signer()
+    known = [signer.pki.root, signer.pki.issuing, signer.pki.tsa]
+    refreshed = checked = 0
+    engine = db.get_engine()
+    with Session(engine) as session:
+        ids = session.scalars(select(Certificate.id).order_by(Certificate.id)).all()
+    for cert_id in ids:
+        with Session(engine) as session, session.begin():
+            cert = session.get(Certificate, cert_id)
+            assert cert is not None
+            blob = session.get(Blob, cert.current_sha256)
+            assert blob is not None
+            checked += 1
+            end = timestamp_chain_end(blob.data, known)
+            if end is not None and end >= limit:
+                continue
+            data = refresh_lta(blob.data, signer)
+            digest = hashlib.sha256(data).hexdigest()
+            session.add(Blob(sha256=digest, size=len(data), data=data))
+            cert.served_sha256 = digest
+            refreshed += 1
+            click.echo(
+                f"{cert.number}: timestamp chain ended {end:%Y-%m-%d}; refreshed -> {digest[:16]}"
+            )
+    click.echo(f"{refreshed} of {checked} certificates refreshed (limit {limit:%Y-%m-%d})")

@@ -283,7 +283,10 @@ class Certificate(Base):
     )
     number: Mapped[str] = mapped_column(String(60), unique=True)
     revision: Mapped[int] = mapped_column(Integer)
+    #: The file as issued and signed. Verification binds to it for ever.
     sha256: Mapped[str] = mapped_column(ForeignKey("blob.sha256"), unique=True)
+    #: The copy the registry serves, after LTA refreshes (None: the original).
+    served_sha256: Mapped[str | None] = mapped_column(ForeignKey("blob.sha256"))
     #: SHA-256 of the signing certificate (DER), hex.
     signer_fingerprint: Mapped[str] = mapped_column(String(64))
     issued_at: Mapped[datetime]
@@ -295,6 +298,11 @@ class Certificate(Base):
         back_populates="certificates", foreign_keys=[accreditation_id]
     )
     superseded_by: Mapped[Certificate | None] = relationship(remote_side=[id])
+
+    @property
+    def current_sha256(self) -> str:
+        """The file to serve: the latest LTA-refreshed copy, or the original."""
+        return self.served_sha256 or self.sha256
 
 
 class StaffUser(Base):
