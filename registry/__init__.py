@@ -16,10 +16,7 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app from ``ACCREDIT_*`` variables, overridden by ``config``."""
-    values = settings.from_environ()
-    if config:
-        values.update(config)
-        values = settings.resolve(values)
+    values = settings.from_environ(overrides=config)
     app = Flask(__name__, template_folder=str(TEMPLATES), instance_path=values["INSTANCE"])
     app.config.update(values)
     app.config["SECRET_KEY"] = values.get("SECRET_KEY") or secrets.token_hex(32)

@@ -28,13 +28,20 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-def from_environ(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Read settings, resolving the instance folder and the default SQLite URL."""
+def from_environ(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Settings from the environment, then ``overrides``, then derived values.
+
+    Derived values (the SQLite URL inside the instance) are computed last, so
+    that an overridden instance folder also moves the default database.
+    """
     env = os.environ if environ is None else environ
     settings: dict[str, Any] = {}
     for name, default in DEFAULTS.items():
         value = env.get(PREFIX + name)
         settings[name] = default if value in (None, "") else value
+    settings.update(overrides or {})
     return resolve(settings)
 
 

@@ -105,7 +105,9 @@ def issue(
     previous = max(acc.certificates, key=lambda c: c.revision, default=None)
     revision = (previous.revision if previous else 0) + 1
     number = certificate_number(acc.number, revision)
-    list_index = (session.scalar(select(func.max(Certificate.status_list_index))) or -1) + 1
+    list_index = session.scalar(
+        select(func.coalesce(func.max(Certificate.status_list_index) + 1, 0))
+    )
 
     lines = scope_lines(in_scope)
     claims = QrClaims(

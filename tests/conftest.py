@@ -33,6 +33,10 @@ from registry import create_app, db
 
 from .documents import blank_pdf
 
+# Tests configure the app explicitly; a developer's ACCREDIT_* variables must not leak in.
+for _name in [n for n in os.environ if n.startswith("ACCREDIT_")]:
+    del os.environ[_name]
+
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 BACKENDS = ["sqlite", "postgresql"]
 ROOT = Path(__file__).resolve().parent.parent
