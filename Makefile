@@ -12,7 +12,7 @@ PORT ?= 5000
 # certutil (NSS) and the browser. Kept in this one list.
 SYSTEM_DEPS := poppler-utils qpdf softhsm2 libnss3-tools chromium
 
-.PHONY: setup run test bench lint format system-deps clean
+.PHONY: setup run test bench lint format system-deps screenshots clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,9 @@ test: setup system-deps
 
 bench: setup
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)
+
+screenshots: setup
+	$(BIN)/python -m tests.screenshots screenshots
 
 lint: setup
 	$(BIN)/ruff check .

@@ -10,6 +10,7 @@ import argparse
 import time
 
 from . import BENCHMARKS
+from . import documents as _documents  # noqa: F401  (registers)
 from . import signing as _signing  # noqa: F401  (registers)
 
 

@@ -1,0 +1,77 @@
+"""``make screenshots``: PNGs of a demo certificate, for a person to look at.
+
+Writes ``screenshots/certificate-page1.png`` and ``certificate-annex1.png``
+(150 dpi) for a demo testing laboratory and a calibration laboratory, from a
+throwaway instance.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry import agency, create_app, db, demo
+from registry.issuance import IssuanceRefused, find_accreditation, issue
+from registry.models import Accreditation, ScopeItem
+from registry.programmes import Programme
+
+
+def main(out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app({"INSTANCE": tmp})
+        engine = db.get_engine(app)
+        db.upgrade(engine)
+        agency.create_pki(app.config)
+        with engine.begin() as conn:
+            demo.load(conn, 200, datetime.now(UTC).date())
+        signer = agency.get_document_signer(app)
+        for programme in (Programme.TESTING, Programme.CALIBRATION):
+            with Session(engine) as session:
+                candidates = session.scalars(
+                    select(Accreditation.number)
+                    .join(ScopeItem)
+                    .where(Accreditation.programme == programme)
+                    .group_by(Accreditation.id)
+                    .order_by(Accreditation.id)
+                ).all()
+            for number in candidates:
+                try:
+                    with Session(engine, expire_on_commit=False) as session, session.begin():
+                        issued = issue(
+                            session, find_accreditation(session, number), signer, app.config
+                        )
+                    break
+                except IssuanceRefused:
+                    continue
+            pdf = out / f"{programme.value}.pdf"
+            pdf.write_bytes(issued.pdf)
+            for page, name in ((1, "page1"), (2, "annex1")):
+                target = out / f"{programme.value}-{name}"
+                subprocess.run(
+                    [
+                        "pdftoppm",
+                        "-r",
+                        "150",
+                        "-f",
+                        str(page),
+                        "-l",
+                        str(page),
+                        "-png",
+                        "-singlefile",
+                        str(pdf),
+                        str(target),
+                    ],
+                    check=True,
+                )
+                print(f"{target}.png  ({issued.certificate.number})")
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1] if len(sys.argv) > 1 else "screenshots"))
