@@ -22,6 +22,8 @@ import fontpkg_sarabun
 import qrcode
 from fontTools.ttLib import TTFont
 from fpdf import FPDF
+from fpdf.enums import PDFResourceType
+from fpdf.fonts import TTFFont
 
 from .i18n import format_date_be
 from .programmes import Programme
@@ -123,9 +125,6 @@ def check_glyphs(content: CertificateContent) -> None:
 
 
 class CertificateDocument(FPDF):
-    #: Text widths depend only on font, size and text: shared by every document.
-    _width_cache: ClassVar[dict[tuple[str, float, str], float]] = {}
-
     def __init__(self, content: CertificateContent) -> None:
         super().__init__(orientation="portrait", unit="mm", format="A4")
         self.content = content
@@ -138,53 +137,97 @@ class CertificateDocument(FPDF):
         self.add_font("Sarabun", "B", str(FONTS / page["font_bold"]))
         self.set_text_shaping(True, direction="ltr")
         self.alias_nb_pages("{nb}")
-        self._lines: dict[tuple[Any, ...], tuple[bytes, float, float]] = {}
-        self._capture: bytearray | None = None
+        self._runs: dict[tuple[str, float, str], tuple[list[Any], float]] = {}
         self.in_annex = False
         self.columns: list[list[Any]] = []
 
     # -- text primitives -----------------------------------------------------
 
+    #: Widths and line breaks depend only on font, size and text: shared by documents.
+    _widths: ClassVar[dict[tuple[str, float, str], float]] = {}
+    _wraps: ClassVar[dict[tuple[str, float, str, float], list[str]]] = {}
+
     def measure(self, text: str) -> float:
+        """Width of ``text`` in mm at the current font, as shaped by harfbuzz."""
         key = (self.font_style, self.font_size_pt, text)
-        width = self._width_cache.get(key)
+        width = self._widths.get(key)
         if width is None:
-            width = self._width_cache[key] = self.get_string_width(text)
+            width = self._widths[key] = self._run(text)[1]
         return width
 
-    def _out(self, s: str | bytes) -> None:
-        if self._capture is not None:
-            self._capture.extend(s.encode("latin1") if isinstance(s, str) else s)
-            self._capture.append(0x0A)
-        super()._out(s)
+    def lines(self, text: str, width: float) -> list[str]:
+        key = (self.font_style, self.font_size_pt, text, width)
+        found = self._wraps.get(key)
+        if found is None:
+            found = self._wraps[key] = wrap(text, width, self.measure)
+        return found
+
+    def _run(self, text: str) -> tuple[list[tuple[str, float, float, float, bool]], float]:
+        """The shaped glyphs of ``text`` (encoded glyph, x/y offset, advance, reposition).
+
+        fpdf2's ``cell`` shapes through its bidi and fragment machinery, about
+        half a millisecond a line; scope annexes draw thousands of lines, most
+        of them repeated. So lines are shaped once per document, with the same
+        harfbuzz call fpdf2 uses (which also records the glyphs for subsetting),
+        and drawn by ``draw_line``.
+        """
+        key = (self.font_style, self.font_size_pt, text)
+        run = self._runs.get(key)
+        if run is None:
+            font = self.current_font
+            assert isinstance(font, TTFFont)
+            unit = font.scale * self.font_size_pt / 1000 / self.k
+            glyphs = []
+            width = 0.0
+            for info in font.shape_text(text, self.font_size_pt, self.text_shaping):
+                if info["mapped_char"] is None:
+                    continue
+                advance = info["x_advance"] * unit
+                glyphs.append(
+                    (
+                        font.escape_text(chr(info["mapped_char"])),
+                        info["x_offset"] * unit,
+                        info["y_offset"] * unit,
+                        advance,
+                        bool(info["force_positioning"]),
+                    )
+                )
+                width += advance
+            run = self._runs[key] = (glyphs, width)
+        return run
 
     def draw_line(self, text: str, x: float, y: float, width: float, align: str = "L") -> None:
-        """One line at (x, y), with /ActualText so extraction returns ``text`` exactly.
-
-        Shaping a line through fpdf2 costs about half a millisecond, and scope
-        annexes repeat the same products, tests and methods on every page. The
-        operators of each distinct line are kept and replayed under a translation.
-        """
+        """One line in a box at (x, y), with /ActualText so extraction returns ``text``."""
         if not text:
             return
+        glyphs, text_width = self._run(text)
+        font = self.current_font
+        assert isinstance(font, TTFFont)
+        k, h = self.k, self.h
+        dx = (width - text_width) / 2 if align == "C" else self.c_margin
+        pos_x = x + dx
+        base = h - (y + 0.5 * self.line_height() + 0.3 * self.font_size)
         hex_text = ("FEFF" + text.encode("utf-16-be").hex()).upper()
-        self._out(f"/Span <</ActualText <{hex_text}>>> BDC")
-        key = (self.font_style, self.font_size_pt, str(self.text_color), text, align, width)
-        x_pt, y_pt = x * self.k, (self.h - y) * self.k
-        cached = self._lines.get(key)
-        if cached is None:
-            self._capture = bytearray()
-            self.set_xy(x, y)
-            self.cell(width, self.line_height(), text, align=align)
-            self._lines[key] = (bytes(self._capture), x_pt, y_pt)
-            self._capture = None
-        else:
-            ops, x0, y0 = cached
-            font = f"/F{self.current_font.i} {self.font_size_pt:.2f} Tf"  # type: ignore[union-attr]
-            self._out(f"q 1 0 0 1 {x_pt - x0:.2f} {y_pt - y0:.2f} cm BT {font} ET")
-            super()._out(ops.rstrip(b"\n"))
-            self._out("Q")
-        self._out("EMC")
+        # Text paints with the fill colour, which table shading changes: always set it.
+        ops = [f"/Span <</ActualText <{hex_text}>>> BDC q", self.text_color.serialize().lower()]
+        ops.append(f"BT /F{font.i} {self.font_size_pt:.2f} Tf {pos_x * k:.2f} {base * k:.2f} Td")
+        pending = ""
+        for encoded, x_off, y_off, advance, reposition in glyphs:
+            if x_off or y_off:
+                if pending:
+                    ops.append(f"({pending}) Tj")
+                    pending = ""
+                ops.append(f"1 0 0 1 {(pos_x + x_off) * k:.2f} {(base + y_off) * k:.2f} Tm")
+            pending += encoded
+            pos_x += advance
+            if reposition:
+                ops.append(f"({pending}) Tj 1 0 0 1 {pos_x * k:.2f} {base * k:.2f} Tm")
+                pending = ""
+        if pending:
+            ops.append(f"({pending}) Tj")
+        ops.append("ET Q EMC")
+        self._resource_catalog.add(PDFResourceType.FONT, font.i, self.page)
+        self._out(" ".join(ops))
 
     def line_height(self) -> float:
         return self.font_size_pt * LINE
@@ -202,7 +245,7 @@ class CertificateDocument(FPDF):
     ) -> float:
         """Wrapped text; returns the y below it."""
         self.set_font("Sarabun", style, size)
-        for line in wrap(text, width, self.measure):
+        for line in self.lines(text, width):
             self.draw_line(line, x, y, width, align)
             y += self.line_height()
         return y
@@ -456,9 +499,7 @@ class CertificateDocument(FPDF):
         widths = widths or [col[3] for col in self.columns]
         size, pad = 8.5, 1.2
         self.set_font("Sarabun", "B" if bold else "", size)
-        lines = [
-            wrap(text, w - 2 * pad, self.measure) for text, w in zip(cells, widths, strict=True)
-        ]
+        lines = [self.lines(text, w - 2 * pad) for text, w in zip(cells, widths, strict=True)]
         height = max(len(ls) for ls in lines) * self.line_height() + 2 * pad
         self.ensure_room(height + keep_with_next)
         x, y = self.margin, self.get_y()

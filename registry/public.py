@@ -85,3 +85,27 @@ def healthz() -> Any:
     except SQLAlchemyError:
         return {"status": "error", "database": "unreachable"}, 503
     return {"status": "ok", "database": "ok"}
+
+
+@bp.get("/c/<path:number>.pdf")
+def certificate_pdf(number: str) -> Any:
+    """The certificate as the registry serves it: the latest LTA-refreshed copy."""
+    from flask import Response, abort
+
+    from .models import Blob, Certificate
+
+    session = get_session()
+    cert = session.scalars(select(Certificate).where(Certificate.number == number)).one_or_none()
+    if cert is None:
+        abort(404)
+    blob = session.get(Blob, cert.current_sha256)
+    if blob is None:
+        abort(404)
+    response = Response(blob.data, mimetype="application/pdf")
+    filename = number.replace("/", "-") + ".pdf"
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.set_etag(blob.sha256)
+    response.cache_control.public = True
+    response.cache_control.max_age = 60
+    return response.make_conditional(request)

@@ -231,4 +231,19 @@ def test_refresh_lta_serves_a_refreshed_copy_and_keeps_the_original(accredit, tm
         ]
         assert len(stamps) == 2
         root = agency.get_pki(app).root
+        number = cert.number
     assert validate_with_dss(served.data, root).signature.bottom_line
+    assert app.test_client().get(f"/c/{number}.pdf").data == served.data
+
+
+def test_the_registry_serves_the_pdf_with_an_etag(register, issued):
+    cert, pdf = issued
+    client = register.test_client()
+    response = client.get(f"/c/{cert.number}.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert response.data == pdf
+    assert response.headers["ETag"] == f'"{cert.sha256}"'
+    again = client.get(f"/c/{cert.number}.pdf", headers={"If-None-Match": f'"{cert.sha256}"'})
+    assert again.status_code == 304
+    assert client.get("/c/Testing-0000/R9.pdf").status_code == 404
