@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO ?= 500
+CERTIFICATES ?= 20
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
@@ -12,7 +13,7 @@ PORT ?= 5000
 # certutil (NSS) and the browser. Kept in this one list.
 SYSTEM_DEPS := poppler-utils qpdf softhsm2 libnss3-tools chromium
 
-.PHONY: setup run test bench lint format system-deps screenshots clean
+.PHONY: setup run test bench lint format system-deps screenshots translations clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +21,17 @@ $(STAMP): setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-setup: $(STAMP)
+# Compiled message catalogues are built, not committed.
+MO := registry/translations/th/LC_MESSAGES/messages.mo
+$(MO): registry/translations/th/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile -d registry/translations 2>/dev/null
+
+setup: $(STAMP) $(MO)
+
+# Re-extract strings into the template and merge them into the Thai catalogue.
+translations: setup
+	$(BIN)/pybabel extract -F registry/babel.cfg -k lazy_gettext -o registry/translations/messages.pot registry templates
+	$(BIN)/pybabel update -i registry/translations/messages.pot -d registry/translations -l th
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_DEPS); do \
@@ -34,7 +45,7 @@ system-deps:
 	fi
 
 run: setup
-	$(BIN)/accredit init --demo $(DEMO)
+	$(BIN)/accredit init --demo $(DEMO) --issue $(CERTIFICATES)
 	$(BIN)/accredit run --host $(HOST) --port $(PORT)
 
 test: setup system-deps

@@ -13,7 +13,7 @@ from typing import Any
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -91,8 +91,15 @@ def main() -> None:
     default=None,
     help="The day demo histories are built around (default: today in Bangkok).",
 )
+@click.option(
+    "--issue",
+    "issue_count",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Make sure K accreditations have an issued certificate (demo).",
+)
 @with_appcontext
-def init_command(demo_count: int, anchor: datetime | None) -> None:
+def init_command(demo_count: int, anchor: datetime | None, issue_count: int) -> None:
     """Create or upgrade the instance: folder, database schema, demo data."""
     instance = Path(current_app.config["INSTANCE"])
     instance.mkdir(parents=True, exist_ok=True)
@@ -122,6 +129,39 @@ def init_command(demo_count: int, anchor: datetime | None) -> None:
             added = demo.load(conn, demo_count, day)
         seconds = (datetime.now(UTC) - started).total_seconds()
         click.echo(f"demo data: {added} bodies added ({demo_count} requested) in {seconds:.1f} s")
+    if issue_count:
+        _issue_demo_certificates(issue_count)
+
+
+def _issue_demo_certificates(count: int) -> None:
+    """Issue revision 1 for the first accreditations that can have one, up to ``count``."""
+    from .issuance import IssuanceRefused, find_accreditation, issue
+    from .models import Certificate
+
+    engine = db.get_engine()
+    with Session(engine) as session:
+        have = session.scalar(select(func.count(func.distinct(Certificate.accreditation_id))))
+        numbers = session.scalars(
+            select(Accreditation.number)
+            .where(~Accreditation.certificates.any())
+            .order_by(Accreditation.id)
+        ).all()
+    signer = agency.get_document_signer()
+    issued = []
+    for number in numbers:
+        if (have or 0) + len(issued) >= count:
+            break
+        try:
+            with Session(engine, expire_on_commit=False) as session, session.begin():
+                made = issue(
+                    session, find_accreditation(session, number), signer, current_app.config
+                )
+        except IssuanceRefused:
+            continue
+        issued.append(made.certificate)
+    for cert in issued[:3]:
+        click.echo(f"demo certificate {cert.number}: {cert.qr_url}")
+    click.echo(f"demo certificates: {len(issued)} issued, {(have or 0) + len(issued)} in all")
 
 
 def _require_schema() -> None:

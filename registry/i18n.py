@@ -7,14 +7,13 @@ swaps the year and its label.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from babel.dates import format_date as babel_format_date
-from flask import Flask, request
-from flask_babel import Babel, lazy_gettext
-from markupsafe import Markup
+from flask import Flask, Response, current_app, request
+from flask_babel import Babel, get_locale, lazy_gettext
 
-from .status import AccreditationStatus
+from .status import BANGKOK, AccreditationStatus
 
 LOCALES = ("en", "th")
 BE_OFFSET = 543
@@ -55,9 +54,40 @@ def format_date_be(value: date, locale: str = "th", format: str = "long") -> str
     return f"{head} พ.ศ. {year}"
 
 
+def current_lang() -> str:
+    return str(get_locale() or "en")
+
+
+def local_date(value: date) -> str:
+    """A date for the current reader: Buddhist Era in Thai, Common Era in English."""
+    return format_date_be(value, current_lang())
+
+
+def local_time(value: datetime) -> str:
+    """An instant as Bangkok wall-clock date and time, in the reader's language."""
+    moment = value.astimezone(BANGKOK)
+    return f"{local_date(moment.date())} {moment:%H:%M}"
+
+
+def agency_name() -> str:
+    config = current_app.config
+    return config["AGENCY_NAME_TH"] if current_lang() == "th" else config["AGENCY_NAME_EN"]
+
+
+def _remember_choice(response: Response) -> Response:
+    chosen = request.args.get("lang")
+    if chosen in LOCALES and request.cookies.get("lang") != chosen:
+        response.set_cookie("lang", chosen, max_age=365 * 86400, samesite="Lax", httponly=True)
+    return response
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale)
-    app.jinja_env.globals["status_label"] = status_label
-    app.jinja_env.filters["be_date"] = lambda d, locale="th": Markup.escape(
-        format_date_be(d, locale)
+    app.after_request(_remember_choice)
+    app.jinja_env.globals.update(
+        status_label=status_label,
+        local_date=local_date,
+        local_time=local_time,
+        agency_name=agency_name,
     )
+    app.context_processor(lambda: {"lang": current_lang()})

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import selectinload
@@ -85,6 +86,97 @@ def healthz() -> Any:
     except SQLAlchemyError:
         return {"status": "error", "database": "unreachable"}, 503
     return {"status": "ok", "database": "ok"}
+
+
+MAX_TOKEN = 2048
+
+
+def problem(status: int, code: str, title: str, detail: str) -> Any:
+    """One error shape: a page for people, ``{"error": {...}}`` for programs."""
+    if wants_json():
+        return {"error": {"code": code, "title": title, "detail": detail}}, status
+    return render_template("problem.html", title=title, detail=detail), status
+
+
+def show_answer(number: str) -> Any:
+    from .answers import answer_for, find_certificate
+
+    session = get_session()
+    cert = find_certificate(session, number)
+    if cert is None:
+        return None
+    answer = answer_for(session, cert, datetime.now(UTC))
+    if wants_json():
+        return answer.as_json()
+    return render_template("answer.html", answer=answer)
+
+
+@bp.get("/V/<path:token>")
+@bp.get("/v/<path:token>")
+def qr_landing(token: str) -> Any:
+    """Where a phone lands after scanning a certificate's QR code."""
+    from verifier.errors import QrError
+    from verifier.qr import decode_qr_payload
+
+    from .agency import get_pki
+    from .i18n import agency_name
+
+    if len(token) > MAX_TOKEN:
+        claims = None
+        code = "qr_too_long"
+    else:
+        try:
+            claims = decode_qr_payload(token, get_pki().qr_jwks())
+            code = None
+        except QrError as exc:
+            claims, code = None, exc.code
+    if claims is None:
+        return problem(
+            400,
+            code or "qr_invalid",
+            _("This QR code was not issued by %(agency)s", agency=agency_name()),
+            _(
+                "Do not rely on this document. Contact %(agency)s to check it.",
+                agency=agency_name(),
+            ),
+        )
+    found = show_answer(claims.certificate_number)
+    if found is None:
+        return problem(
+            404,
+            "certificate_not_found",
+            _("Certificate %(number)s is not in the register", number=claims.certificate_number),
+            _(
+                "The QR code is genuine, but the register has no record of this certificate. "
+                "Contact %(agency)s.",
+                agency=agency_name(),
+            ),
+        )
+    return found
+
+
+@bp.get("/c")
+def lookup() -> Any:
+    from flask import redirect, url_for
+
+    number = request.args.get("number", "").strip()[:80]
+    if not number:
+        return redirect(url_for("public.index"))
+    return redirect(url_for("public.certificate", number=number))
+
+
+@bp.get("/c/<path:number>")
+def certificate(number: str) -> Any:
+    """The same answer as the QR page, for people who type the number."""
+    found = show_answer(number[:80])
+    if found is None:
+        return problem(
+            404,
+            "certificate_not_found",
+            _("No certificate numbered %(number)s", number=number[:80]),
+            _("Check the number as printed on the certificate, for example Testing-0123/R2."),
+        )
+    return found
 
 
 @bp.get("/c/<path:number>.pdf")

@@ -1,0 +1,79 @@
+"""Recording status decisions: proposed by one person, approved by another.
+
+A decision is a legal act. It is recorded in one transaction with its audit
+entry; the caller's rollback undoes both. Approval by the proposer is refused
+here and again by the database's ``four_eyes`` check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from sqlalchemy.orm import Session
+
+from .models import Accreditation, AuditEntry, ScopeItem, StaffUser, StatusEvent
+from .status import Event, EventKind
+
+
+class DecisionRefused(Exception):
+    """The decision cannot be recorded as asked; the message says why."""
+
+
+def record(
+    session: Session,
+    accreditation: Accreditation,
+    kind: EventKind,
+    effective: date,
+    *,
+    proposed_by: StaffUser,
+    approved_by: StaffUser,
+    reason_en: str,
+    reason_th: str = "",
+    items: Sequence[ScopeItem] = (),
+    until: date | None = None,
+    now: datetime | None = None,
+) -> StatusEvent:
+    """Record an approved status event for ``accreditation``."""
+    now = now or datetime.now(UTC)
+    if approved_by.id == proposed_by.id:
+        raise DecisionRefused("a decision must be approved by someone other than its proposer")
+    foreign = [i for i in items if i.accreditation_id != accreditation.id]
+    if foreign:
+        raise DecisionRefused("scope items of another accreditation cannot be part of it")
+    try:
+        Event(kind, effective, until, frozenset(i.id for i in items))
+    except ValueError as exc:
+        raise DecisionRefused(str(exc)) from exc
+    event = StatusEvent(
+        accreditation=accreditation,
+        kind=kind,
+        effective_date=effective,
+        end_date=until,
+        reason_en=reason_en,
+        reason_th=reason_th,
+        proposed_by=proposed_by,
+        approved_by=approved_by,
+        proposed_at=now,
+        approved_at=now,
+        items=list(items),
+    )
+    session.add(event)
+    session.add(
+        AuditEntry(
+            at=now,
+            actor_id=approved_by.id,
+            action=f"accreditation.{kind.value}",
+            target_type="accreditation",
+            target_id=accreditation.number,
+            detail={
+                "effective": effective.isoformat(),
+                "until": until.isoformat() if until else None,
+                "items": [i.id for i in items],
+                "reason": reason_en,
+                "proposed_by": proposed_by.id,
+            },
+        )
+    )
+    session.flush()
+    return event
