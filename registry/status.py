@@ -29,6 +29,8 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from verifier.report import CertificateStatus
+
 BANGKOK = ZoneInfo("Asia/Bangkok")
 
 
@@ -69,16 +71,8 @@ class ItemState(StrEnum):
     WITHDRAWN = "withdrawn"
 
 
-class DocumentStatus(StrEnum):
-    """The status axis of a certificate document, as the verifier reports it."""
-
-    CURRENT = "current"
-    SUPERSEDED = "superseded"
-    SUSPENDED = "suspended"
-    PARTIALLY_SUSPENDED = "partially_suspended"
-    WITHDRAWN = "withdrawn"
-    EXPIRED = "expired"
-    UNKNOWN = "unknown"
+#: A certificate document's status; the verifier's codes, defined once there.
+DocumentStatus = CertificateStatus
 
 
 #: Kinds that must name the scope items they affect.

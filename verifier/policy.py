@@ -1,0 +1,488 @@
+"""``verify``: the acceptance policy of DESIGN section 4, check by check.
+
+Every check runs and reports, even after another failed, so that a report
+shows all that is wrong; only a failed ``parse`` stops the rest. An exception
+inside a check is that check failing with its message, never a crash and never
+a pass. Validation never fetches anything: revocation data comes from the
+file (its DSS) and from the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+from typing import Any
+
+from asn1crypto import x509 as asn1_x509
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign.ades.report import AdESPassed
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signature
+from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+
+from .errors import QrError
+from .qr import decode_qr_payload
+from .report import Check, Outcome, Report
+from .revisions import analyse
+from .sources import StatusAnswer, StatusSource, TrustBundle
+
+DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
+ACCREDIT_NS = "urn:accredit:certificate:1"
+log = logging.getLogger(__name__)
+logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
+logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_bytes: int = 20 * 1024 * 1024
+    max_revisions: int = 32
+    max_objects: int = 200_000
+    #: Wall-clock budget per document; checks not started in time fail.
+    seconds: float = 10.0
+
+
+class _Budget:
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+
+    def spent(self) -> bool:
+        return time.monotonic() > self.deadline
+
+
+def _run(name: str, budget: _Budget, func: Callable[[], Check]) -> Check:
+    if budget.spent():
+        return Check(
+            name, Outcome.FAILED, "the time budget for this document ran out", "time_budget"
+        )
+    try:
+        return func()
+    except Exception as exc:  # a check that breaks fails; it never passes
+        log.debug("check %s raised", name, exc_info=True)
+        return Check(
+            name, Outcome.FAILED, f"could not be checked: {type(exc).__name__}: {exc}", "error"
+        )
+
+
+def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
+    return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def _xmp_fields(reader: PdfFileReader, revision: int) -> dict[str, str]:
+    """Our fields from the XMP packet as it stood in ``revision`` (elements or attributes)."""
+    resolver = reader.get_historical_resolver(revision)
+    catalog = resolver(reader.root_ref)
+    ref = catalog.raw_get("/Metadata") if "/Metadata" in catalog else None
+    if not isinstance(ref, generic.IndirectObject):
+        return {}
+    metadata = resolver(ref.reference)
+    text = metadata.data.decode("utf-8", errors="replace")
+    body = re.sub(r"<\?xpacket[^>]*\?>", "", text).strip()
+    root = ET.fromstring(body)
+    found: dict[str, str] = {}
+    prefix = "{" + ACCREDIT_NS + "}"
+    for element in root.iter():
+        for key, value in element.attrib.items():
+            if key.startswith(prefix):
+                found[key[len(prefix) :]] = value
+        if element.tag.startswith(prefix):
+            found[element.tag[len(prefix) :]] = (element.text or "").strip()
+    return found
+
+
+def verify(
+    pdf: bytes,
+    trust: TrustBundle,
+    status: StatusSource | None = None,
+    *,
+    now: datetime | None = None,
+    limits: Limits | None = None,
+    filename: str | None = None,
+) -> Report:
+    """Is this PDF genuine, unaltered and current? Returns a typed ``Report``."""
+    limits = limits or Limits()
+    budget = _Budget(limits.seconds)
+    now = now or datetime.now(UTC)
+    state: dict[str, Any] = {}
+    checks: list[Check] = []
+
+    def parse() -> Check:
+        if len(pdf) > limits.max_bytes:
+            return Check(
+                "parse",
+                Outcome.FAILED,
+                f"the file is larger than {limits.max_bytes // (1024 * 1024)} MB",
+                "too_large",
+            )
+        if pdf.lstrip()[:5] != b"%PDF-":
+            return Check("parse", Outcome.FAILED, "the file is not a PDF", "not_pdf")
+        try:
+            reader = PdfFileReader(BytesIO(pdf), strict=False)
+        except (PdfError, ValueError, KeyError, IndexError, TypeError) as exc:
+            return Check("parse", Outcome.FAILED, f"the PDF cannot be read: {exc}", "malformed")
+        if reader.encrypted:
+            return Check(
+                "parse",
+                Outcome.FAILED,
+                "the PDF is encrypted; agency certificates never are",
+                "encrypted",
+            )
+        if reader.xrefs.total_revisions > limits.max_revisions:
+            return Check(
+                "parse", Outcome.FAILED, "the PDF has too many revisions", "too_many_revisions"
+            )
+        objects = sum(
+            len(reader.xrefs.explicit_refs_in_revision(r))
+            for r in range(reader.xrefs.total_revisions)
+        )
+        if objects > limits.max_objects:
+            return Check(
+                "parse", Outcome.FAILED, "the PDF has too many objects", "too_many_objects"
+            )
+        signatures = reader.embedded_signatures
+        state["reader"] = reader
+        state["approvals"] = [s for s in signatures if s.sig_object_type == "/Sig"]
+        return Check("parse", Outcome.PASSED, "the file is a readable PDF")
+
+    checks.append(_run("parse", budget, parse))
+    if not checks[0].passed:
+        return Report(tuple(checks), filename=filename)
+
+    reader: PdfFileReader = state["reader"]
+    approvals: list[EmbeddedPdfSignature] = state["approvals"]
+    sig = approvals[0] if len(approvals) == 1 else None
+
+    def integrity() -> Check:
+        if not approvals:
+            return Check("signature_integrity", Outcome.FAILED, "the PDF is not signed", "unsigned")
+        if len(approvals) > 1:
+            return Check(
+                "signature_integrity",
+                Outcome.FAILED,
+                f"the PDF carries {len(approvals)} signatures; certificates have one",
+                "extra_signature",
+            )
+        assert sig is not None
+        dss = DocumentSecurityStore.read_dss(reader)
+        extra = {}
+        if status is not None:
+            pass
+        context = dss.as_validation_context(
+            {
+                "trust_roots": [_asn1(c) for c in trust.anchors],
+                "allow_fetching": False,
+                "revocation_mode": "hard-fail",
+                **extra,
+            }
+        )
+        result = validate_pdf_signature(
+            sig, signer_validation_context=context, ts_validation_context=context
+        )
+        state["status"] = result
+        if not result.intact:
+            return Check(
+                "signature_integrity",
+                Outcome.FAILED,
+                "the signed content does not match the signature",
+                "digest_mismatch",
+            )
+        if not result.valid:
+            return Check(
+                "signature_integrity",
+                Outcome.FAILED,
+                "the signature value does not verify",
+                "bad_signature",
+            )
+        return Check(
+            "signature_integrity", Outcome.PASSED, "the signature matches the signed content"
+        )
+
+    checks.append(_run("signature_integrity", budget, integrity))
+    pyhanko_status = state.get("status")
+    signer_cert = (
+        x509.load_der_x509_certificate(sig.signer_cert.dump()) if sig is not None else None
+    )
+
+    def signed_at() -> datetime | None:
+        ts = getattr(pyhanko_status, "timestamp_validity", None)
+        return ts.timestamp if ts is not None and ts.valid else None
+
+    def trusted() -> Check:
+        if pyhanko_status is None or signer_cert is None:
+            return Check("signer_trusted", Outcome.FAILED, "no signature to check", "unsigned")
+        if pyhanko_status.trusted and not pyhanko_status.revoked:
+            return Check(
+                "signer_trusted",
+                Outcome.PASSED,
+                f"signed by {signer_cert.subject.rfc4514_string()}, which chains to "
+                "a trusted agency root",
+            )
+        if pyhanko_status.revoked:
+            return Check(
+                "signer_trusted", Outcome.FAILED, "the signing certificate was revoked", "revoked"
+            )
+        return Check(
+            "signer_trusted",
+            Outcome.FAILED,
+            f"the signer ({signer_cert.subject.rfc4514_string()}) does not chain to "
+            "a trusted agency root",
+            "untrusted_signer",
+        )
+
+    checks.append(_run("signer_trusted", budget, trusted))
+
+    def role() -> Check:
+        if signer_cert is None:
+            return Check("signer_role", Outcome.FAILED, "no signature to check", "unsigned")
+        try:
+            usages = signer_cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+        except x509.ExtensionNotFound:
+            usages = []
+        if DOCUMENT_SIGNING in usages:
+            return Check(
+                "signer_role",
+                Outcome.PASSED,
+                "the signing certificate is an agency document-signing certificate",
+            )
+        return Check(
+            "signer_role",
+            Outcome.FAILED,
+            "the signing certificate is not a document-signing certificate",
+            "wrong_role",
+        )
+
+    checks.append(_run("signer_role", budget, role))
+
+    def timestamp() -> Check:
+        ts = getattr(pyhanko_status, "timestamp_validity", None)
+        if ts is None:
+            return Check(
+                "signature_timestamp",
+                Outcome.FAILED,
+                "the signature carries no timestamp",
+                "no_timestamp",
+            )
+        if not (ts.intact and ts.valid):
+            return Check(
+                "signature_timestamp",
+                Outcome.FAILED,
+                "the signature timestamp does not verify",
+                "bad_timestamp",
+            )
+        if not ts.trusted:
+            return Check(
+                "signature_timestamp",
+                Outcome.FAILED,
+                "the timestamp was not issued by a trusted agency TSA",
+                "untrusted_timestamp",
+            )
+        return Check(
+            "signature_timestamp",
+            Outcome.PASSED,
+            f"signed no later than {ts.timestamp:%Y-%m-%d %H:%M:%S} UTC",
+        )
+
+    checks.append(_run("signature_timestamp", budget, timestamp))
+
+    def unmodified() -> Check:
+        if sig is None or pyhanko_status is None:
+            return Check(
+                "unmodified_after_signing", Outcome.FAILED, "no signature to check", "unsigned"
+            )
+        level = pyhanko_status.modification_level
+        if level is None or level > ModificationLevel.LTA_UPDATES:
+            return Check(
+                "unmodified_after_signing",
+                Outcome.FAILED,
+                f"the PDF was changed after signing ({getattr(level, 'name', level)})",
+                "modified",
+            )
+        finding = analyse(reader, pdf, sig.signed_revision)
+        if not finding.ok:
+            return Check("unmodified_after_signing", Outcome.FAILED, finding.detail, finding.code)
+        return Check("unmodified_after_signing", Outcome.PASSED, finding.detail)
+
+    checks.append(_run("unmodified_after_signing", budget, unmodified))
+
+    def long_term() -> Check:
+        if sig is None:
+            return Check(
+                "long_term_validation", Outcome.FAILED, "no signature to check", "unsigned"
+            )
+        from pyhanko.sign.validation import ades
+        from pyhanko.sign.validation.policy_decl import (
+            PdfSignatureValidationSpec,
+            RevinfoOnlineFetchingRule,
+            RevocationInfoGatheringSpec,
+            SignatureValidationSpec,
+        )
+        from pyhanko_certvalidator.context import CertValidationPolicySpec
+        from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
+        from pyhanko_certvalidator.policy_decl import (
+            REQUIRE_REVINFO,
+            CertRevTrustPolicy,
+            FreshnessReqType,
+        )
+        from pyhanko_certvalidator.registry import SimpleTrustManager
+
+        spec = PdfSignatureValidationSpec(
+            SignatureValidationSpec(
+                cert_validation_policy=CertValidationPolicySpec(
+                    trust_manager=SimpleTrustManager.build([_asn1(c) for c in trust.anchors]),
+                    revinfo_policy=CertRevTrustPolicy(
+                        revocation_checking_policy=REQUIRE_REVINFO,
+                        freshness_req_type=FreshnessReqType.MAX_DIFF_REVOCATION_VALIDATION,
+                        # Accept the revocation data embedded at signing time.
+                        freshness=timedelta(days=365 * 30),
+                    ),
+                ),
+                revinfo_gathering_policy=RevocationInfoGatheringSpec(
+                    online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY
+                ),
+            )
+        )
+        timing = ValidationTimingInfo(
+            validation_time=now, best_signature_time=now, point_in_time_validation=True
+        )
+        result = asyncio.run(ades.ades_lta_validation(sig, spec, timing))
+        if result.ades_subindic is AdESPassed.OK:
+            return Check(
+                "long_term_validation",
+                Outcome.PASSED,
+                f"valid as of {now:%Y-%m-%d} through the document timestamps",
+            )
+        return Check(
+            "long_term_validation",
+            Outcome.FAILED,
+            f"long-term validation did not pass ({result.ades_subindic.name})",
+            "lta_" + result.ades_subindic.name.lower(),
+        )
+
+    checks.append(_run("long_term_validation", budget, long_term))
+
+    fields: dict[str, str] = {}
+    if sig is not None:
+        try:
+            fields = _xmp_fields(reader, sig.signed_revision)
+        except Exception:
+            fields = {}
+    number = fields.get("certificateNumber")
+    digests = {hashlib.sha256(pdf).hexdigest()}
+    if sig is not None:
+        end = sig.byte_range[2] + sig.byte_range[3]
+        digests.add(hashlib.sha256(pdf[:end]).hexdigest())
+    answer: StatusAnswer | None = None
+
+    def binding() -> Check:
+        nonlocal answer
+        if status is None:
+            return Check(
+                "registry_binding",
+                Outcome.INDETERMINATE,
+                "no register was consulted",
+                "no_status_source",
+            )
+        if not number:
+            return Check(
+                "registry_binding",
+                Outcome.FAILED,
+                "the signed document names no certificate number",
+                "no_number",
+            )
+        answer = status.lookup(number, digests)
+        if answer is None:
+            return Check(
+                "registry_binding",
+                Outcome.FAILED,
+                f"the register has no certificate {number}",
+                "not_registered",
+            )
+        if not answer.bound:
+            return Check(
+                "registry_binding",
+                Outcome.FAILED,
+                f"this file is not the one the register recorded for {number}",
+                "digest_mismatch",
+            )
+        return Check(
+            "registry_binding", Outcome.PASSED, f"the register recorded this file as {number}"
+        )
+
+    checks.append(_run("registry_binding", budget, binding))
+
+    def qr() -> Check:
+        payload = fields.get("qrPayload")
+        if not payload:
+            return Check(
+                "qr_payload", Outcome.FAILED, "the signed document carries no QR payload", "no_qr"
+            )
+        try:
+            claims = decode_qr_payload(payload, trust.qr_keys)
+        except QrError as exc:
+            return Check("qr_payload", Outcome.FAILED, str(exc), exc.code)
+        if claims.certificate_number != number:
+            return Check(
+                "qr_payload",
+                Outcome.FAILED,
+                "the QR payload names another certificate",
+                "qr_mismatch",
+            )
+        expected = fields.get("scopeDigest")
+        if expected and expected != claims.scope_digest.hex():
+            return Check(
+                "qr_payload",
+                Outcome.FAILED,
+                "the QR payload's scope digest does not match the document",
+                "qr_mismatch",
+            )
+        state["claims"] = claims
+        return Check(
+            "qr_payload", Outcome.PASSED, f"the signed QR payload names {claims.certificate_number}"
+        )
+
+    checks.append(_run("qr_payload", budget, qr))
+
+    def current() -> Check:
+        if answer is None:
+            if status is None:
+                return Check(
+                    "status",
+                    Outcome.INDETERMINATE,
+                    "status could not be checked: no register or status list",
+                    "no_status_source",
+                )
+            return Check("status", Outcome.INDETERMINATE, "the register gave no status", "unknown")
+        passed = answer.status.value == "current"
+        return Check(
+            "status",
+            Outcome.PASSED if passed else Outcome.FAILED,
+            f"{answer.status.value} ({answer.source}, as of {answer.as_of:%Y-%m-%d %H:%M} UTC)",
+            "ok" if passed else answer.status.value,
+        )
+
+    checks.append(_run("status", budget, current))
+    claims = state.get("claims")
+    return Report(
+        tuple(checks),
+        certificate_number=number,
+        revision=int(fields["revision"]) if fields.get("revision", "").isdigit() else None,
+        signer=signer_cert.subject.rfc4514_string() if signer_cert else None,
+        signed_at=signed_at(),
+        status_source=answer.source if answer else None,
+        status_as_of=answer.as_of if answer else None,
+        reported_status=answer.status if answer else None,
+        filename=filename,
+        extra={"qr_claims": claims} if claims else {},
+    )

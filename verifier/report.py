@@ -1,0 +1,190 @@
+"""Verification results: each check's facts, and verdicts derived from them.
+
+A ``Report`` never stores a verdict that could disagree with its checks: the
+document, status and overall verdicts are properties computed from the checks.
+Failure is the default: a check that did not run, or did not pass, never
+counts towards "authentic".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    #: Could not be decided (for example, no status source): never shown as green.
+    INDETERMINATE = "indeterminate"
+
+
+class CertificateStatus(StrEnum):
+    """The status axis of a certificate document. Codes are frozen once published."""
+
+    CURRENT = "current"
+    SUPERSEDED = "superseded"
+    SUSPENDED = "suspended"
+    PARTIALLY_SUSPENDED = "partially_suspended"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+
+class DocumentVerdict(StrEnum):
+    AUTHENTIC = "authentic"
+    MODIFIED = "modified"
+    FORGED = "forged"
+    UNTRUSTED = "untrusted"
+    UNSIGNED = "unsigned"
+    UNREADABLE = "unreadable"
+
+
+class Verdict(StrEnum):
+    VALID = "valid"
+    NOT_CURRENT = "not_current"
+    NOT_AUTHENTIC = "not_authentic"
+    UNREADABLE = "unreadable"
+
+
+#: Stable check names, in the order they run. Other tools read these.
+CHECK_NAMES = (
+    "parse",
+    "signature_integrity",
+    "signer_trusted",
+    "signer_role",
+    "signature_timestamp",
+    "unmodified_after_signing",
+    "long_term_validation",
+    "registry_binding",
+    "qr_payload",
+    "status",
+)
+#: Checks that must pass for a document to be authentic (binding: either one).
+INTEGRITY_CHECKS = (
+    "parse",
+    "signature_integrity",
+    "signer_trusted",
+    "signer_role",
+    "signature_timestamp",
+    "unmodified_after_signing",
+    "long_term_validation",
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    outcome: Outcome
+    #: A sentence for a person: why it passed or failed.
+    detail: str
+    #: A stable machine code for the reason (``ok`` when passed).
+    code: str = "ok"
+
+    @property
+    def passed(self) -> bool:
+        return self.outcome is Outcome.PASSED
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "outcome": self.outcome.value,
+            "code": self.code,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    checks: tuple[Check, ...]
+    certificate_number: str | None = None
+    revision: int | None = None
+    signer: str | None = None
+    #: When the signature existed, as proven by its timestamp.
+    signed_at: datetime | None = None
+    #: Where the status came from and when: ``live``, or ``as of`` a list date.
+    status_source: str | None = None
+    status_as_of: datetime | None = None
+    reported_status: CertificateStatus | None = None
+    filename: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def check(self, name: str) -> Check | None:
+        return next((c for c in self.checks if c.name == name), None)
+
+    def _passed(self, name: str) -> bool:
+        found = self.check(name)
+        return found is not None and found.passed
+
+    def _failed_code(self, name: str) -> str | None:
+        found = self.check(name)
+        return None if found is None or found.passed else found.code
+
+    @property
+    def document(self) -> DocumentVerdict:
+        if not self._passed("parse"):
+            return DocumentVerdict.UNREADABLE
+        if self._failed_code("signature_integrity") == "unsigned":
+            return DocumentVerdict.UNSIGNED
+        if not self._passed("signature_integrity") or not self._passed("unmodified_after_signing"):
+            return DocumentVerdict.MODIFIED
+        if not self._passed("signer_role") or self._failed_code("qr_payload") in (
+            "qr_bad_signature",
+            "qr_unknown_key",
+            "qr_mismatch",
+        ):
+            return DocumentVerdict.FORGED
+        if not all(self._passed(name) for name in INTEGRITY_CHECKS):
+            return DocumentVerdict.UNTRUSTED
+        if not (self._passed("registry_binding") or self._passed("qr_payload")):
+            return DocumentVerdict.UNTRUSTED
+        return DocumentVerdict.AUTHENTIC
+
+    @property
+    def status(self) -> CertificateStatus:
+        if self.document is not DocumentVerdict.AUTHENTIC or not self._passed("status"):
+            return (
+                self.reported_status
+                if self.reported_status is not None and self.document is DocumentVerdict.AUTHENTIC
+                else CertificateStatus.UNKNOWN
+            )
+        return self.reported_status or CertificateStatus.UNKNOWN
+
+    @property
+    def verdict(self) -> Verdict:
+        document = self.document
+        if document is DocumentVerdict.UNREADABLE:
+            return Verdict.UNREADABLE
+        if document is not DocumentVerdict.AUTHENTIC:
+            return Verdict.NOT_AUTHENTIC
+        if self.status is CertificateStatus.CURRENT:
+            return Verdict.VALID
+        return Verdict.NOT_CURRENT
+
+    @property
+    def failed(self) -> list[Check]:
+        return [c for c in self.checks if not c.passed]
+
+    def summary(self) -> str:
+        """One line: the verdict and every check that did not pass."""
+        reasons = "; ".join(f"{c.name}: {c.detail}" for c in self.failed)
+        head = f"{self.verdict.value} ({self.document.value}, {self.status.value})"
+        return f"{head} - {reasons}" if reasons else head
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "file": self.filename,
+            "verdict": self.verdict.value,
+            "document": self.document.value,
+            "status": self.status.value,
+            "certificate_number": self.certificate_number,
+            "revision": self.revision,
+            "signer": self.signer,
+            "signed_at": self.signed_at.isoformat() if self.signed_at else None,
+            "status_source": self.status_source,
+            "status_as_of": self.status_as_of.isoformat() if self.status_as_of else None,
+            "checks": [c.as_json() for c in self.checks],
+        }

@@ -1,0 +1,269 @@
+"""What changed after the approval signature (DESIGN section 4, rule 3).
+
+pyHanko's own verdict accepts an /Info edit as LTA_UPDATES, and attack files
+with empty or shadowing updates; so every revision after the signed one is
+checked object by object here. Allowed after signing, and nothing else:
+
+- a revision that adds a document timestamp: the /DocTimeStamp signature,
+  its widget field, the AcroForm's field list, the page's /Annots, and DSS
+  material;
+- DSS material: the catalog gaining or changing /DSS, the DSS dictionary and
+  VRI dictionaries, and new certificate/OCSP/CRL streams reachable from it;
+- the XMP metadata stream, only where nothing but the modify/metadata dates
+  and the producer differ (pyHanko rewrites it on every incremental write).
+
+The last revision may be DSS-only; every other later revision must end with a
+document timestamp covering it. Nothing may follow the final %%EOF.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.reader import PdfFileReader
+
+CATALOG_LTA_KEYS = frozenset({"/DSS", "/AcroForm"})
+XMP_VOLATILE = re.compile(
+    r"(xmp:ModifyDate|xmp:MetadataDate|pdf:Producer|x:xmptk)(=\"[^\"]*\"|>[^<]*<)"
+)
+EOF_TAIL = re.compile(rb"%%EOF[\r\n\s\x00]*\Z")
+
+
+@dataclass(frozen=True)
+class RevisionFinding:
+    ok: bool
+    detail: str
+    code: str = "ok"
+
+
+def _reachable(root: generic.PdfObject, resolver: Any) -> set[generic.Reference]:
+    """Indirect objects reachable from ``root``, as the revision's resolver sees them."""
+    seen: set[generic.Reference] = set()
+    stack = [root]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, generic.IndirectObject):
+            if obj.reference in seen:
+                continue
+            seen.add(obj.reference)
+            obj = resolver(obj.reference)
+        if isinstance(obj, generic.DictionaryObject):
+            stack.extend(obj.values())
+        elif isinstance(obj, generic.ArrayObject):
+            stack.extend(obj)
+    return seen
+
+
+def _historic(reader: PdfFileReader, revision: int, ref: generic.Reference) -> generic.PdfObject:
+    return reader.get_historical_resolver(revision)(ref)
+
+
+def _normalise_xmp(data: bytes) -> str:
+    return XMP_VOLATILE.sub(r"\1", data.decode("utf-8", errors="replace"))
+
+
+def _dict_without(obj: generic.PdfObject, keys: Iterable[str]) -> dict[str, object]:
+    if not isinstance(obj, generic.DictionaryObject):
+        return {"__type__": type(obj).__name__}
+    return {k: obj.raw_get(k) for k in obj if k not in set(keys)}
+
+
+def analyse(reader: PdfFileReader, data: bytes, signed_revision: int) -> RevisionFinding:
+    """Judge every revision after ``signed_revision``; the first problem wins."""
+    if not EOF_TAIL.search(data[-1024:]):
+        return RevisionFinding(
+            False, "bytes were appended after the end of the PDF", "trailing_data"
+        )
+    total = reader.xrefs.total_revisions
+    stamps = {
+        s.signed_revision: s
+        for s in reader.embedded_signatures
+        if s.sig_object_type == "/DocTimeStamp"
+    }
+    root_ref = reader.root_ref
+    info_ref = reader.trailer_view.raw_get("/Info") if "/Info" in reader.trailer_view else None
+    for revision in range(signed_revision + 1, total):
+        finding = _check_revision(reader, revision, root_ref, info_ref, revision in stamps)
+        if not finding.ok:
+            return finding
+        # A DSS-only revision is fine at the end; in the middle, a later
+        # document timestamp must cover it.
+        if (
+            revision != total - 1
+            and revision not in stamps
+            and not any(r > revision for r in stamps)
+        ):
+            return RevisionFinding(
+                False,
+                f"revision {revision} is not covered by a document timestamp",
+                "uncovered_revision",
+            )
+    last = total - 1
+    # A trailing DSS-only revision (checked above) must follow the last timestamp.
+    if last > signed_revision and last not in stamps and (not stamps or max(stamps) != last - 1):
+        return RevisionFinding(
+            False,
+            "the last revision is not covered by the signature or a timestamp",
+            "uncovered_revision",
+        )
+    return RevisionFinding(True, "only long-term validation data was added after signing")
+
+
+def _check_revision(
+    reader: PdfFileReader,
+    revision: int,
+    root_ref: generic.Reference,
+    info_ref: object,
+    has_stamp: bool,
+) -> RevisionFinding:
+    changed = set(reader.xrefs.explicit_refs_in_revision(revision))
+    if reader.xrefs.refs_freed_in_revision(revision):
+        return RevisionFinding(False, f"revision {revision} deletes objects", "objects_freed")
+    if not changed:
+        return RevisionFinding(False, f"revision {revision} is an empty update", "empty_update")
+    trailer = reader.trailer_view  # the latest trailer
+    if isinstance(info_ref, generic.IndirectObject) and info_ref.reference in changed:
+        return RevisionFinding(
+            False, f"revision {revision} edits the document information (/Info)", "info_edited"
+        )
+    del trailer
+    previous = revision - 1
+    catalog = _historic(reader, revision, root_ref)
+    before = _historic(reader, previous, root_ref)
+    if not isinstance(catalog, generic.DictionaryObject):
+        return RevisionFinding(False, "the catalog is not a dictionary", "catalog_changed")
+    allowed: set[generic.Reference] = set()
+    if root_ref in changed:
+        if _dict_without(catalog, CATALOG_LTA_KEYS) != _dict_without(before, CATALOG_LTA_KEYS):
+            return RevisionFinding(
+                False, f"revision {revision} changes the document catalog", "catalog_changed"
+            )
+        allowed.add(root_ref)
+    resolver = reader.get_historical_resolver(revision)
+    old_dss = (
+        _reachable(before.raw_get("/DSS"), resolver)
+        if isinstance(before, generic.DictionaryObject) and "/DSS" in before
+        else set()
+    )
+    if "/DSS" in catalog:
+        dss_objects = _reachable(catalog.raw_get("/DSS"), resolver)
+        existed = {ref for ref in dss_objects if _existed_before(reader, ref, revision)}
+        if existed - old_dss:
+            return RevisionFinding(
+                False, f"revision {revision} pulls existing content into the DSS", "dss_abuse"
+            )
+        allowed |= dss_objects
+    metadata = catalog.raw_get("/Metadata") if "/Metadata" in catalog else None
+    if isinstance(metadata, generic.IndirectObject) and metadata.reference in changed:
+        now_xmp = _historic(reader, revision, metadata.reference)
+        old_xmp = _historic(reader, previous, metadata.reference)
+        if not (
+            isinstance(now_xmp, generic.StreamObject)
+            and isinstance(old_xmp, generic.StreamObject)
+            and _normalise_xmp(now_xmp.data) == _normalise_xmp(old_xmp.data)
+        ):
+            return RevisionFinding(
+                False, f"revision {revision} changes the XMP metadata", "metadata_changed"
+            )
+        allowed.add(metadata.reference)
+    if has_stamp:
+        finding = _timestamp_objects(reader, revision, changed, catalog, before, allowed)
+        if not finding.ok:
+            return finding
+    unexpected = changed - allowed
+    if unexpected:
+        refs = ", ".join(
+            f"{r.idnum} {r.generation} R" for r in sorted(unexpected, key=lambda r: r.idnum)
+        )
+        return RevisionFinding(
+            False,
+            f"revision {revision} changes content after signing (objects {refs})",
+            "content_changed",
+        )
+    return RevisionFinding(True, "ok")
+
+
+def _existed_before(reader: PdfFileReader, ref: generic.Reference, revision: int) -> bool:
+    try:
+        introduced = reader.xrefs.get_introducing_revision(ref)
+    except (KeyError, ValueError, IndexError):
+        return False
+    return introduced < revision
+
+
+def _timestamp_objects(
+    reader: PdfFileReader,
+    revision: int,
+    changed: set[generic.Reference],
+    catalog: generic.DictionaryObject,
+    before: generic.PdfObject,
+    allowed: set[generic.Reference],
+) -> RevisionFinding:
+    """Allow the timestamp's signature, widget, field list and page /Annots entry."""
+    new = {ref for ref in changed if not _existed_before(reader, ref, revision)}
+    widgets = []
+    for ref in new:
+        obj = _historic(reader, revision, ref)
+        if not isinstance(obj, generic.DictionaryObject):
+            continue
+        if obj.get("/Type") == "/DocTimeStamp":
+            allowed.add(ref)
+        elif obj.get("/FT") == "/Sig" and obj.get("/Subtype") == "/Widget":
+            value = obj.raw_get("/V") if "/V" in obj else None
+            target = (
+                _historic(reader, revision, value.reference)
+                if isinstance(value, generic.IndirectObject)
+                else None
+            )
+            if isinstance(target, generic.DictionaryObject) and (
+                target.get("/Type") == "/DocTimeStamp"
+            ):
+                allowed.add(ref)
+                widgets.append(ref)
+    form = catalog.raw_get("/AcroForm") if "/AcroForm" in catalog else None
+    if isinstance(form, generic.IndirectObject) and form.reference in changed:
+        now_form = _historic(reader, revision, form.reference)
+        old_form = _historic(reader, revision - 1, form.reference)
+        if _dict_without(now_form, {"/Fields", "/SigFlags"}) != _dict_without(
+            old_form, {"/Fields", "/SigFlags"}
+        ):
+            return RevisionFinding(False, "the form was changed after signing", "form_changed")
+        old_fields = [
+            f.reference
+            for f in old_form.get("/Fields", [])
+            if isinstance(f, generic.IndirectObject)
+        ]
+        new_fields = [
+            f.reference
+            for f in now_form.get("/Fields", [])
+            if isinstance(f, generic.IndirectObject)
+        ]
+        if new_fields[: len(old_fields)] != old_fields or set(new_fields[len(old_fields) :]) - set(
+            widgets
+        ):
+            return RevisionFinding(False, "form fields were changed after signing", "form_changed")
+        allowed.add(form.reference)
+    for ref in changed - allowed:
+        obj = _historic(reader, revision, ref)
+        if isinstance(obj, generic.DictionaryObject) and obj.get("/Type") == "/Page":
+            old = _historic(reader, revision - 1, ref)
+            if _dict_without(obj, {"/Annots"}) != _dict_without(old, {"/Annots"}):
+                return RevisionFinding(False, "a page was changed after signing", "page_changed")
+            old_annots = (
+                list(old.get("/Annots", [])) if isinstance(old, generic.DictionaryObject) else []
+            )
+            new_annots = list(obj.get("/Annots", []))
+            old_refs = [a.reference for a in old_annots if isinstance(a, generic.IndirectObject)]
+            new_refs = [a.reference for a in new_annots if isinstance(a, generic.IndirectObject)]
+            if new_refs[: len(old_refs)] != old_refs or set(new_refs[len(old_refs) :]) - set(
+                widgets
+            ):
+                return RevisionFinding(
+                    False, "annotations were added after signing", "annotation_added"
+                )
+            allowed.add(ref)
+    return RevisionFinding(True, "ok")
