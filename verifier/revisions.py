@@ -85,18 +85,22 @@ def analyse(reader: PdfFileReader, data: bytes, signed_revision: int) -> Revisio
         if s.sig_object_type == "/DocTimeStamp"
     }
     root_ref = reader.root_ref
-    info_ref = reader.trailer_view.raw_get("/Info") if "/Info" in reader.trailer_view else None
+    info_ref = _info_ref(reader, signed_revision)
     for revision in range(signed_revision + 1, total):
+        if _info_ref(reader, revision) != info_ref:
+            return RevisionFinding(
+                False,
+                f"revision {revision} replaces the document information (/Info)",
+                "info_edited",
+            )
         finding = _check_revision(reader, revision, root_ref, info_ref, revision in stamps)
         if not finding.ok:
             return finding
-        # A DSS-only revision is fine at the end; in the middle, a later
-        # document timestamp must cover it.
-        if (
-            revision != total - 1
-            and revision not in stamps
-            and not any(r > revision for r in stamps)
-        ):
+    # Coverage, once every revision's content is known to be LTA material: a
+    # DSS-only revision is fine at the end; in the middle a later document
+    # timestamp must cover it.
+    for revision in range(signed_revision + 1, total - 1):
+        if revision not in stamps and not any(r > revision for r in stamps):
             return RevisionFinding(
                 False,
                 f"revision {revision} is not covered by a document timestamp",
@@ -113,11 +117,17 @@ def analyse(reader: PdfFileReader, data: bytes, signed_revision: int) -> Revisio
     return RevisionFinding(True, "only long-term validation data was added after signing")
 
 
+def _info_ref(reader: PdfFileReader, revision: int) -> generic.Reference | None:
+    trailer = reader.trailer.flatten(revision)
+    info = trailer.raw_get("/Info") if "/Info" in trailer else None
+    return info.reference if isinstance(info, generic.IndirectObject) else None
+
+
 def _check_revision(
     reader: PdfFileReader,
     revision: int,
     root_ref: generic.Reference,
-    info_ref: object,
+    info_ref: generic.Reference | None,
     has_stamp: bool,
 ) -> RevisionFinding:
     changed = set(reader.xrefs.explicit_refs_in_revision(revision))
@@ -125,12 +135,10 @@ def _check_revision(
         return RevisionFinding(False, f"revision {revision} deletes objects", "objects_freed")
     if not changed:
         return RevisionFinding(False, f"revision {revision} is an empty update", "empty_update")
-    trailer = reader.trailer_view  # the latest trailer
-    if isinstance(info_ref, generic.IndirectObject) and info_ref.reference in changed:
+    if info_ref is not None and info_ref in changed:
         return RevisionFinding(
             False, f"revision {revision} edits the document information (/Info)", "info_edited"
         )
-    del trailer
     previous = revision - 1
     catalog = _historic(reader, revision, root_ref)
     before = _historic(reader, previous, root_ref)

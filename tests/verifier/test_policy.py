@@ -1,0 +1,311 @@
+"""The project's own attack suite: genuine certificates pass, every alteration is refused."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from io import BytesIO
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from fpdf import FPDF
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import fields, signers
+from sqlalchemy.orm import Session
+
+from keys.stores import LoadedKeySigner
+from registry import agency, db
+from registry.decisions import record
+from registry.issuance import find_accreditation, issue
+from registry.status import EventKind
+from registry.verification import RegistryStatusSource
+from verifier.policy import verify
+from verifier.report import CHECK_NAMES, DocumentVerdict, Verdict
+from verifier.sources import TrustBundle
+
+from ..documents import demo_instance
+from ..registry import factories
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    return demo_instance(
+        tmp_path_factory.mktemp("verify"), 40, PUBLIC_URL="https://registry.example.go.th"
+    )
+
+
+@pytest.fixture(scope="module")
+def trust(app) -> TrustBundle:
+    pki = agency.get_pki(app)
+    return TrustBundle((pki.root,), pki.qr_jwks())
+
+
+@pytest.fixture(scope="module")
+def source(app) -> RegistryStatusSource:
+    return RegistryStatusSource(db.get_engine(app))
+
+
+def issue_pdf(app, number: str) -> bytes:
+    with Session(db.get_engine(app), expire_on_commit=False) as session, session.begin():
+        return issue(
+            session,
+            find_accreditation(session, number),
+            agency.get_document_signer(app),
+            app.config,
+        ).pdf
+
+
+@pytest.fixture(scope="module")
+def genuine(app) -> bytes:
+    return issue_pdf(app, "Testing-0002")
+
+
+def incremental(pdf: bytes, change) -> bytes:
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    change(writer)
+    out = BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def failed(report) -> dict[str, str]:
+    return {c.name: c.code for c in report.checks if not c.passed}
+
+
+def test_a_genuine_certificate_is_valid(genuine, trust, source):
+    report = verify(genuine, trust, source)
+    assert [c.name for c in report.checks] == list(CHECK_NAMES)
+    assert report.verdict is Verdict.VALID, report.summary()
+    assert report.document is DocumentVerdict.AUTHENTIC
+    assert report.status.value == "current"
+    assert report.certificate_number == "Testing-0002/R1"
+    assert report.signed_at is not None and abs(report.signed_at - NOW) < timedelta(minutes=5)
+    assert all(c.passed for c in report.checks)
+
+
+def test_genuine_offline_is_authentic_with_status_unknown(genuine, trust):
+    report = verify(genuine, trust, None)
+    assert report.document is DocumentVerdict.AUTHENTIC
+    assert report.status.value == "unknown"
+    assert report.verdict is Verdict.NOT_CURRENT
+    assert report.check("status").outcome.value == "indeterminate"
+
+
+def test_ten_years_ahead_still_authentic(genuine, trust):
+    report = verify(genuine, trust, None, now=NOW + timedelta(days=3650))
+    assert report.check("long_term_validation").passed, report.summary()
+    assert report.document is DocumentVerdict.AUTHENTIC
+
+
+def test_superseded_revision_is_authentic_and_superseded(app, trust, source):
+    first = issue_pdf(app, "Testing-0003")
+    issue_pdf(app, "Testing-0003")
+    report = verify(first, trust, source)
+    assert report.document is DocumentVerdict.AUTHENTIC
+    assert report.status.value == "superseded"
+    assert report.verdict is Verdict.NOT_CURRENT
+
+
+def test_documents_signed_before_a_key_rotation_keep_verifying(app, trust, source):
+    before = issue_pdf(app, "Testing-0004")
+    agency.get_pki(app).issue_signer(datetime.now(UTC))
+    agency.forget(app)
+    assert verify(before, trust, source).verdict is Verdict.VALID
+
+
+def add_page_content(writer: IncrementalPdfFileWriter) -> None:
+    stream = generic.StreamObject(stream_data=b"BT /F1 40 Tf 100 500 Td (VALID TO 2099) Tj ET")
+    writer.add_stream_to_page(0, writer.add_object(stream))
+
+
+def edit_info(writer: IncrementalPdfFileWriter) -> None:
+    info = writer.trailer["/Info"]
+    info["/Title"] = generic.TextStringObject("Certificate of Accreditation, extended")
+    writer.mark_update(writer.trailer.raw_get("/Info"))
+
+
+def add_annotation(writer: IncrementalPdfFileWriter) -> None:
+    page_ref = writer.root["/Pages"]["/Kids"].raw_get(0).reference
+    page = writer.get_object(page_ref)
+    annot = writer.add_object(
+        generic.DictionaryObject(
+            {
+                generic.NameObject("/Type"): generic.NameObject("/Annot"),
+                generic.NameObject("/Subtype"): generic.NameObject("/FreeText"),
+                generic.NameObject("/Rect"): generic.ArrayObject(
+                    [generic.FloatObject(v) for v in (100, 600, 400, 650)]
+                ),
+                generic.NameObject("/Contents"): generic.TextStringObject("Valid until 2099"),
+            }
+        )
+    )
+    annots = page.get("/Annots", generic.ArrayObject())
+    annots.append(annot)
+    page[generic.NameObject("/Annots")] = annots
+    writer.update_container(page)
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "code"),
+    [
+        ("page content", add_page_content, "content_changed"),
+        ("info only", edit_info, "info_edited"),
+        ("annotation", add_annotation, None),
+    ],
+)
+def test_incremental_updates_are_refused(genuine, trust, source, name, change, code):
+    altered = incremental(genuine, change)
+    report = verify(altered, trust, source)
+    assert report.document is DocumentVerdict.MODIFIED, (name, report.summary())
+    assert "unmodified_after_signing" in failed(report)
+    if code:
+        assert failed(report)["unmodified_after_signing"] in (code, "modified")
+
+
+def test_empty_incremental_update(genuine, trust):
+    start = genuine.rstrip().rfind(b"startxref")
+    prev = int(genuine[start:].split()[1])
+    size = int(re.findall(rb"/Size (\d+)", genuine)[-1])
+    root = re.findall(rb"/Root (\d+ \d+ R)", genuine)[-1]
+    xref_at = len(genuine) + 1
+    tail = (
+        b"\nxref\n0 0\ntrailer\n<< /Size "
+        + str(size).encode()
+        + b" /Root "
+        + root
+        + b" /Prev "
+        + str(prev).encode()
+        + b" >>\nstartxref\n"
+        + str(xref_at).encode()
+        + b"\n%%EOF\n"
+    )
+    report = verify(genuine + tail, trust)
+    assert report.document is not DocumentVerdict.AUTHENTIC, report.summary()
+
+
+def test_bytes_after_eof(genuine, trust):
+    report = verify(genuine + b"<script>alert(1)</script>\n", trust)
+    assert failed(report)["unmodified_after_signing"] == "trailing_data"
+    assert report.document is DocumentVerdict.MODIFIED
+
+
+def test_second_signature_by_a_self_made_key_with_the_agency_name(genuine, trust, source):
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "TH"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Thai Industrial Standards Institute"),
+            x509.NameAttribute(NameOID.COMMON_NAME, "Document Signing"),
+        ]
+    )
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(NOW - timedelta(days=1))
+        .not_valid_after(NOW + timedelta(days=30))
+        .sign(key, hashes.SHA256())
+    )
+    forger = LoadedKeySigner(key, cert, [])
+    out = signers.sign_pdf(
+        IncrementalPdfFileWriter(BytesIO(genuine)),
+        signers.PdfSignatureMetadata(field_name="Second", subfilter=fields.SigSeedSubFilter.PADES),
+        signer=forger,
+    )
+    report = verify(out.getvalue(), trust, source)
+    assert report.document is not DocumentVerdict.AUTHENTIC
+    assert failed(report)["signature_integrity"] == "extra_signature"
+
+
+def test_one_flipped_byte_inside_the_signed_range(genuine, trust):
+    position = genuine.index(b"/Producer") + 2
+    flipped = bytearray(genuine)
+    flipped[position] ^= 0x20
+    report = verify(bytes(flipped), trust)
+    assert report.document is not DocumentVerdict.AUTHENTIC, report.summary()
+
+
+def test_contents_zeroed(genuine, trust):
+    match = re.search(rb"/Contents <([0-9a-fA-F]+)>", genuine)
+    assert match
+    zeroed = genuine[: match.start(1)] + b"0" * len(match.group(1)) + genuine[match.end(1) :]
+    report = verify(zeroed, trust)
+    assert report.document is not DocumentVerdict.AUTHENTIC
+
+
+def test_truncated_empty_and_html(genuine, trust):
+    for data in (genuine[: len(genuine) // 2], b"", b"<!doctype html><p>certificate</p>"):
+        report = verify(data, trust)
+        assert report.verdict is Verdict.UNREADABLE
+        assert report.document is DocumentVerdict.UNREADABLE
+        assert failed(report)["parse"] in ("malformed", "not_pdf")
+        assert len(report.checks) == 1
+
+
+def test_encrypted_pdf(trust):
+    doc = FPDF()
+    doc.set_encryption(owner_password="owner", user_password="")
+    doc.add_page()
+    doc.set_font("helvetica", size=12)
+    doc.cell(text="encrypted")
+    report = verify(bytes(doc.output()), trust)
+    assert failed(report)["parse"] == "encrypted"
+
+
+def test_signed_by_the_tsa_certificate_is_the_wrong_role(app, trust):
+    from keys.signing import open_document_signer, sign_pdf
+    from tests.documents import blank_pdf
+
+    pki = agency.get_pki(app)
+    signer = open_document_signer(pki)
+    signer.signer = LoadedKeySigner(pki.key("tsa"), pki.tsa, pki.chain())  # type: ignore[arg-type]
+    signer.cert = pki.tsa
+    report = verify(sign_pdf(blank_pdf(), signer), trust)
+    assert failed(report)["signer_role"] == "wrong_role"
+    assert report.document is DocumentVerdict.FORGED
+
+
+def test_untrusted_root(genuine, make_pki):
+    other = make_pki()
+    report = verify(genuine, TrustBundle((other.root,), other.qr_jwks()))
+    assert report.document is not DocumentVerdict.AUTHENTIC
+    assert "signer_trusted" in failed(report)
+
+
+def test_status_changes_show_in_the_report(app, trust, source):
+    pdf = issue_pdf(app, "Testing-0005")
+    with Session(db.get_engine(app)) as session, session.begin():
+        acc = find_accreditation(session, "Testing-0005")
+        officer, approver = factories.staff_pair(session)
+        record(
+            session,
+            acc,
+            EventKind.SUSPENDED,
+            NOW.date(),
+            proposed_by=officer,
+            approved_by=approver,
+            reason_en="PT failed",
+        )
+    report = verify(pdf, trust, source)
+    assert report.document is DocumentVerdict.AUTHENTIC
+    assert report.status.value == "suspended"
+    assert report.verdict is Verdict.NOT_CURRENT
+
+
+def test_a_file_the_register_did_not_record(genuine, trust, source, app):
+    # Valid signature and QR, but re-saved with an extra LTA update: the whole-file
+    # digest differs, the signed revision's digest does not, so it still binds.
+    from keys.signing import refresh_lta
+
+    refreshed = refresh_lta(genuine, agency.get_document_signer(app))
+    report = verify(refreshed, trust, source)
+    assert report.check("unmodified_after_signing").passed, report.summary()
+    assert report.check("registry_binding").passed
