@@ -431,3 +431,44 @@ def refresh_lta_command(before: datetime | None) -> None:
                 f"{cert.number}: timestamp chain ended {end:%Y-%m-%d}; refreshed -> {digest[:16]}"
             )
     click.echo(f"{refreshed} of {checked} certificates refreshed (limit {limit:%Y-%m-%d})")
+
+
+@cli.command("verify")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of reports.")
+@click.option(
+    "--trust",
+    "trust_files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Add trust anchors from a PEM file (repeatable).",
+)
+@click.option("--offline", is_flag=True, help="Do not consult the register for status.")
+@click.option(
+    "--jobs",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Verify in this many processes.",
+)
+@with_appcontext
+def verify_command(
+    files: tuple[Path, ...], as_json: bool, trust_files: tuple[Path, ...], offline: bool, jobs: int
+) -> None:
+    """Is each PDF genuine, unaltered and current? Exit 0 valid, 1 not current,
+    2 not authentic, 3 unreadable."""
+    from functools import partial
+
+    from verifier.cli import run
+
+    from .verification import instance_context
+
+    if not offline:
+        _require_schema()
+    anchors = tuple(p.read_bytes() for p in trust_files)
+    config = {
+        k: current_app.config[k]
+        for k in ("INSTANCE", "DATABASE_URL", "PUBLIC_URL", "AGENCY_NAME_EN", "KEY_PASSPHRASE")
+    }
+    make_context = partial(instance_context, config, anchors, not offline)
+    raise click.exceptions.Exit(run(list(files), make_context, as_json=as_json, jobs=jobs))

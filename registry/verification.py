@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from cryptography.hazmat.primitives import serialization
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from verifier.sources import StatusAnswer
+from verifier.sources import StatusAnswer, TrustBundle
 
 from .answers import answer_for, find_certificate
 
@@ -57,3 +58,20 @@ def signed_revision_digests(session: Session, sha256: str) -> set[str]:
         for s in reader.embedded_signatures
         if s.sig_object_type == "/Sig"
     }
+
+
+def instance_context(
+    config: dict[str, object], extra_anchors: tuple[bytes, ...] = (), use_registry: bool = True
+) -> tuple[TrustBundle, RegistryStatusSource | None]:
+    """Trust and status for ``accredit verify`` inside an instance (picklable for workers)."""
+    from . import db
+    from .agency import load_pki
+
+    pki = load_pki(config)
+    trust = TrustBundle.from_pem(
+        [pki.root.public_bytes(serialization.Encoding.PEM), *extra_anchors], pki.qr_jwks()
+    )
+    status = (
+        RegistryStatusSource(db.make_engine(str(config["DATABASE_URL"]))) if use_registry else None
+    )
+    return trust, status

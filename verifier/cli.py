@@ -1,0 +1,110 @@
+"""Verifying many files from the command line: one line per file, exit codes, JSON.
+
+This is the logic behind ``accredit verify``; it needs no database, so an
+offline install can run it. Exit codes: 0 every file valid, 1 some file is
+authentic but not current, 2 some file is not authentic, 3 some file is
+unreadable (the highest applies).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import click
+
+from .policy import verify
+from .report import Report, Verdict
+from .sources import StatusSource, TrustBundle
+
+EXIT_CODES = {
+    Verdict.VALID: 0,
+    Verdict.NOT_CURRENT: 1,
+    Verdict.NOT_AUTHENTIC: 2,
+    Verdict.UNREADABLE: 3,
+}
+Context = Callable[[], tuple[TrustBundle, StatusSource | None]]
+_worker_context: tuple[TrustBundle, StatusSource | None] | None = None
+
+
+def _init_worker(make_context: Context) -> None:
+    global _worker_context
+    _worker_context = make_context()
+
+
+def _verify_path(path: str) -> Report:
+    assert _worker_context is not None
+    trust, status = _worker_context
+    return verify_path(Path(path), trust, status)
+
+
+def verify_path(path: Path, trust: TrustBundle, status: StatusSource | None) -> Report:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        from .report import Check, Outcome
+
+        return Report(
+            (
+                Check(
+                    "parse",
+                    Outcome.FAILED,
+                    f"cannot read the file: {exc.strerror}",
+                    "unreadable_file",
+                ),
+            ),
+            filename=str(path),
+        )
+    return verify(data, trust, status, filename=str(path))
+
+
+def line(report: Report) -> str:
+    """One line per file: the answer, then the reasons."""
+    name = report.filename or "-"
+    number = f" {report.certificate_number}" if report.certificate_number else ""
+    reasons = "; ".join(f"{c.name}: {c.detail}" for c in report.failed)
+    head = {
+        Verdict.VALID: "VALID",
+        Verdict.NOT_CURRENT: f"GENUINE, NOT CURRENT ({report.status.value})",
+        Verdict.NOT_AUTHENTIC: f"NOT AUTHENTIC ({report.document.value})",
+        Verdict.UNREADABLE: "UNREADABLE",
+    }[report.verdict]
+    return f"{name}: {head}{number}" + (f" - {reasons}" if reasons else "")
+
+
+def run(paths: Sequence[Path], make_context: Context, *, as_json: bool, jobs: int) -> int:
+    """Verify ``paths`` and print the results; returns the exit code."""
+    reports: list[Report] = []
+    show_progress = len(paths) > 1 and not as_json
+    if jobs > 1 and len(paths) > 1:
+        with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(make_context,)) as pool:
+            results = pool.map(_verify_path, [str(p) for p in paths], chunksize=4)
+            with click.progressbar(
+                results,
+                length=len(paths),
+                label="verifying",
+                file=None if show_progress else open("/dev/null", "w"),
+            ) as bar:
+                reports.extend(bar)
+    else:
+        trust, status = make_context()
+        with click.progressbar(
+            paths, label="verifying", file=None if show_progress else open("/dev/null", "w")
+        ) as bar:
+            reports.extend(verify_path(p, trust, status) for p in bar)
+    if as_json:
+        click.echo(json.dumps([r.as_json() for r in reports], ensure_ascii=False, indent=1))
+    else:
+        for report in reports:
+            click.echo(line(report))
+        if len(reports) > 1:
+            counts = Counter(r.verdict for r in reports)
+            click.echo(
+                "summary: "
+                + ", ".join(f"{counts[v]} {v.value}" for v in Verdict)
+                + f" ({len(reports)} files)"
+            )
+    return max((EXIT_CODES[r.verdict] for r in reports), default=0)
