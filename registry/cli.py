@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from cryptography import x509
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 from sqlalchemy import func, select
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from keys.config import PkiConfigError
 from keys.errors import BadPassphrase, CorruptKeyFile, PkiError, PkiMissing
+from verifier.errors import VerifierError
 
 from . import agency, create_app, db, demo
 from .models import Accreditation, Cab
@@ -28,6 +30,8 @@ from .status import PUBLIC_STATUSES, local_date
 #: Exit codes: 1 refused (the request cannot be done), 2 configuration or database.
 EXIT_REFUSED = 1
 EXIT_ENVIRONMENT = 2
+#: `accredit verify` uses 0-3 for verdicts; 4 means it could not verify at all.
+EXIT_UNUSABLE_TRUST = 4
 
 
 class AccreditGroup(FlaskGroup):
@@ -38,6 +42,8 @@ class AccreditGroup(FlaskGroup):
             return super().invoke(ctx)
         except db.SchemaTooNew as exc:
             fail(str(exc), EXIT_REFUSED)
+        except VerifierError as exc:
+            fail(str(exc), EXIT_UNUSABLE_TRUST)
         except (PkiMissing, BadPassphrase, CorruptKeyFile, PkiConfigError) as exc:
             fail(str(exc), EXIT_ENVIRONMENT)
         except PkiError as exc:
@@ -445,6 +451,12 @@ def refresh_lta_command(before: datetime | None) -> None:
 )
 @click.option("--offline", is_flag=True, help="Do not consult the register for status.")
 @click.option(
+    "--bundle",
+    "bundle_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Verify offline with a bundle from `accredit trust export`.",
+)
+@click.option(
     "--jobs",
     type=click.IntRange(1, 64),
     default=1,
@@ -453,22 +465,83 @@ def refresh_lta_command(before: datetime | None) -> None:
 )
 @with_appcontext
 def verify_command(
-    files: tuple[Path, ...], as_json: bool, trust_files: tuple[Path, ...], offline: bool, jobs: int
+    files: tuple[Path, ...],
+    as_json: bool,
+    trust_files: tuple[Path, ...],
+    offline: bool,
+    bundle_file: Path | None,
+    jobs: int,
 ) -> None:
-    """Is each PDF genuine, unaltered and current? Exit 0 valid, 1 not current,
-    2 not authentic, 3 unreadable."""
+    """Is each PDF genuine, unaltered and current?
+
+    Exit 0 every file valid, 1 some file genuine but not current, 2 some file
+    not authentic, 3 some file unreadable, 4 the trust material is unusable.
+    """
     from functools import partial
 
     from verifier.cli import run
 
     from .verification import instance_context
 
+    anchors = tuple(p.read_bytes() for p in trust_files)
+    for path, pem in zip(trust_files, anchors, strict=True):
+        try:
+            x509.load_pem_x509_certificates(pem)
+        except ValueError:
+            fail(f"{path} holds no PEM certificate", EXIT_UNUSABLE_TRUST)
+    if bundle_file is not None:
+        from verifier.sources import load_bundle
+
+        load_bundle(bundle_file.read_bytes())  # refuse a bad bundle before any work
+        from verifier.cli import bundle_context
+
+        make = partial(bundle_context, bundle_file.read_bytes(), anchors)
+        raise click.exceptions.Exit(run(list(files), make, as_json=as_json, jobs=jobs))
     if not offline:
         _require_schema()
-    anchors = tuple(p.read_bytes() for p in trust_files)
     config = {
         k: current_app.config[k]
         for k in ("INSTANCE", "DATABASE_URL", "PUBLIC_URL", "AGENCY_NAME_EN", "KEY_PASSPHRASE")
     }
     make_context = partial(instance_context, config, anchors, not offline)
     raise click.exceptions.Exit(run(list(files), make_context, as_json=as_json, jobs=jobs))
+
+
+@cli.group("trust")
+def trust_group() -> None:
+    """Trust material for verifiers that work offline."""
+
+
+@trust_group.command("export")
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def trust_export(output: Path) -> None:
+    """Write the offline bundle: trust anchors, QR keys and the signed status list."""
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+
+    from .status_lists import signed_status_list
+
+    _require_schema()
+    pki = agency.load_pki(current_app.config)
+    with Session(db.get_engine()) as session:
+        data, as_of = signed_status_list(
+            session, pki, current_app.config["AGENCY_SHORT"], datetime.now(UTC)
+        )
+    bundle = {
+        "format": "accredit-trust-bundle/1",
+        "issuer": current_app.config["AGENCY_NAME_EN"],
+        "registry": current_app.config["PUBLIC_URL"],
+        "anchors": [pki.root.public_bytes(serialization.Encoding.PEM).decode()],
+        "qr_keys": pki.qr_jwks(),
+        "status_list": base64.b64encode(data).decode(),
+        "status_list_as_of": as_of.isoformat(timespec="seconds"),
+        "checkpoint": None,
+    }
+    tmp = output.with_name(f".{output.name}.partial")
+    tmp.write_text(json.dumps(bundle, indent=1))
+    tmp.replace(output)
+    click.echo(
+        f"wrote {output}: status list as of {as_of:%Y-%m-%d %H:%M} UTC, {len(data)} bytes signed"
+    )

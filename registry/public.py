@@ -201,3 +201,22 @@ def certificate_pdf(number: str) -> Any:
     response.cache_control.public = True
     response.cache_control.max_age = 60
     return response.make_conditional(request)
+
+
+@bp.get("/status/list")
+def status_list() -> Any:
+    """The signed status list (COSE_Sign1), fetched whole by offline verifiers."""
+    from flask import Response
+
+    from .agency import get_pki
+    from .status_lists import signed_status_list
+
+    data, as_of = signed_status_list(
+        get_session(), get_pki(), current_app.config["AGENCY_SHORT"], datetime.now(UTC)
+    )
+    response = Response(data, mimetype="application/cose")
+    response.headers["Content-Disposition"] = 'attachment; filename="status-list.cose"'
+    response.last_modified = as_of
+    response.cache_control.public = True
+    response.cache_control.max_age = 60
+    return response

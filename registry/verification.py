@@ -21,7 +21,9 @@ class RegistryStatusSource:
         self.engine = engine
         self.now = now
 
-    def lookup(self, certificate_number: str, digests: Iterable[str]) -> StatusAnswer | None:
+    def lookup(
+        self, certificate_number: str, digests: Iterable[str], claims: object = None
+    ) -> StatusAnswer | None:
         now = self.now or datetime.now(UTC)
         with Session(self.engine) as session:
             cert = find_certificate(session, certificate_number)

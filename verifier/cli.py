@@ -30,6 +30,19 @@ Context = Callable[[], tuple[TrustBundle, StatusSource | None]]
 _worker_context: tuple[TrustBundle, StatusSource | None] | None = None
 
 
+def bundle_context(
+    bundle: bytes, extra_anchors: tuple[bytes, ...] = ()
+) -> tuple[TrustBundle, StatusSource | None]:
+    """Trust and status from an offline bundle (and any extra PEM anchors)."""
+    from .sources import load_bundle
+
+    trust, status = load_bundle(bundle)
+    if extra_anchors:
+        extra = TrustBundle.from_pem(extra_anchors)
+        trust = TrustBundle(trust.anchors + extra.anchors, trust.qr_keys)
+    return trust, status
+
+
 def _init_worker(make_context: Context) -> None:
     global _worker_context
     _worker_context = make_context()
@@ -65,7 +78,12 @@ def line(report: Report) -> str:
     """One line per file: the answer, then the reasons."""
     name = report.filename or "-"
     number = f" {report.certificate_number}" if report.certificate_number else ""
-    reasons = "; ".join(f"{c.name}: {c.detail}" for c in report.failed)
+    reasons = "; ".join(
+        [f"{c.name}: {c.detail}" for c in report.failed]
+        + [f"not checked: {c.detail}" for c in report.undecided]
+    )
+    if report.status_source == "offline" and report.status_as_of:
+        number += f" (status as of {report.status_as_of:%Y-%m-%d %H:%M} UTC)"
     head = {
         Verdict.VALID: "VALID",
         Verdict.NOT_CURRENT: f"GENUINE, NOT CURRENT ({report.status.value})",

@@ -385,43 +385,6 @@ def verify(
         digests.add(hashlib.sha256(pdf[:end]).hexdigest())
     answer: StatusAnswer | None = None
 
-    def binding() -> Check:
-        nonlocal answer
-        if status is None:
-            return Check(
-                "registry_binding",
-                Outcome.INDETERMINATE,
-                "no register was consulted",
-                "no_status_source",
-            )
-        if not number:
-            return Check(
-                "registry_binding",
-                Outcome.FAILED,
-                "the signed document names no certificate number",
-                "no_number",
-            )
-        answer = status.lookup(number, digests)
-        if answer is None:
-            return Check(
-                "registry_binding",
-                Outcome.FAILED,
-                f"the register has no certificate {number}",
-                "not_registered",
-            )
-        if not answer.bound:
-            return Check(
-                "registry_binding",
-                Outcome.FAILED,
-                f"this file is not the one the register recorded for {number}",
-                "digest_mismatch",
-            )
-        return Check(
-            "registry_binding", Outcome.PASSED, f"the register recorded this file as {number}"
-        )
-
-    checks.append(_run("registry_binding", budget, binding))
-
     def qr() -> Check:
         payload = fields.get("qrPayload")
         if not payload:
@@ -452,7 +415,51 @@ def verify(
             "qr_payload", Outcome.PASSED, f"the signed QR payload names {claims.certificate_number}"
         )
 
-    checks.append(_run("qr_payload", budget, qr))
+    def binding() -> Check:
+        nonlocal answer
+        if status is None:
+            return Check(
+                "registry_binding",
+                Outcome.INDETERMINATE,
+                "no register was consulted",
+                "no_status_source",
+            )
+        if not number:
+            return Check(
+                "registry_binding",
+                Outcome.FAILED,
+                "the signed document names no certificate number",
+                "no_number",
+            )
+        answer = status.lookup(number, digests, state.get("claims"))
+        if answer is None:
+            return Check(
+                "registry_binding",
+                Outcome.FAILED,
+                f"the register has no certificate {number}",
+                "not_registered",
+            )
+        if answer.source == "offline":
+            return Check(
+                "registry_binding",
+                Outcome.INDETERMINATE,
+                "offline: the document is bound to the register by its signed QR payload",
+                "offline",
+            )
+        if not answer.bound:
+            return Check(
+                "registry_binding",
+                Outcome.FAILED,
+                f"this file is not the one the register recorded for {number}",
+                "digest_mismatch",
+            )
+        return Check(
+            "registry_binding", Outcome.PASSED, f"the register recorded this file as {number}"
+        )
+
+    qr_check = _run("qr_payload", budget, qr)
+    checks.append(_run("registry_binding", budget, binding))
+    checks.append(qr_check)
 
     def current() -> Check:
         if answer is None:

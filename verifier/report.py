@@ -166,11 +166,16 @@ class Report:
 
     @property
     def failed(self) -> list[Check]:
-        return [c for c in self.checks if not c.passed]
+        return [c for c in self.checks if c.outcome is Outcome.FAILED]
+
+    @property
+    def undecided(self) -> list[Check]:
+        """Checks that could not be decided: shown as such, never as passed."""
+        return [c for c in self.checks if c.outcome is Outcome.INDETERMINATE]
 
     def summary(self) -> str:
         """One line: the verdict and every check that did not pass."""
-        reasons = "; ".join(f"{c.name}: {c.detail}" for c in self.failed)
+        reasons = "; ".join(f"{c.name}: {c.detail}" for c in self.failed + self.undecided)
         head = f"{self.verdict.value} ({self.document.value}, {self.status.value})"
         return f"{head} - {reasons}" if reasons else head
 

@@ -1,0 +1,147 @@
+"""Offline verification with the exported bundle and the signed status list."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from verifier.errors import VerifierError
+from verifier.qr import QrClaims
+from verifier.report import CertificateStatus as S
+from verifier.sources import OfflineStatusSource, load_bundle
+from verifier.status_list import (
+    MIN_ENTRIES,
+    StatusListError,
+    decode_status_list,
+    encode_status_list,
+)
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    from keys import pki as pki_module
+    from keys.config import PkiConfig
+
+    return pki_module.create(tmp_path_factory.mktemp("offline") / "pki", PkiConfig(), None)
+
+
+def claims(index: int, valid_until: date = date(2030, 1, 1)) -> QrClaims:
+    return QrClaims(
+        "TISI",
+        "Testing-0001/R1",
+        1,
+        "Testing-0001",
+        "Lab",
+        "ISO/IEC 17025:2017",
+        valid_until,
+        b"\0" * 16,
+        index,
+    )
+
+
+def test_status_list_round_trip_and_size(pki):
+    statuses = {
+        0: S.CURRENT,
+        1: S.SUSPENDED,
+        2: S.WITHDRAWN,
+        3: S.SUPERSEDED,
+        200_000: S.SUSPENDED,
+        5: S.PARTIALLY_SUSPENDED,
+    }
+    data = encode_status_list(statuses, "TISI", NOW, pki.qr_signing_jwk())
+    assert len(data) < 4096, "a few kilobytes, fetched whole"
+    decoded = decode_status_list(data, pki.qr_jwks())
+    assert decoded.size >= MIN_ENTRIES
+    assert [decoded.status_at(i) for i in range(6)] == [
+        S.CURRENT,
+        S.SUSPENDED,
+        S.WITHDRAWN,
+        S.SUPERSEDED,
+        S.CURRENT,
+        S.CURRENT,
+    ]
+    assert decoded.status_at(200_000) is S.SUSPENDED
+    assert abs(decoded.as_of - NOW) < timedelta(seconds=2)
+
+
+def test_tampered_or_foreign_lists_are_refused(pki, make_pki):
+    data = bytearray(encode_status_list({1: S.WITHDRAWN}, "TISI", NOW, pki.qr_signing_jwk()))
+    data[-3] ^= 0xFF
+    with pytest.raises(StatusListError, match="signature"):
+        decode_status_list(bytes(data), pki.qr_jwks())
+    other = make_pki()
+    foreign = encode_status_list({}, "X", NOW, other.qr_signing_jwk())
+    with pytest.raises(StatusListError, match="unknown key"):
+        decode_status_list(foreign, pki.qr_jwks())
+    with pytest.raises(StatusListError, match="damaged"):
+        decode_status_list(b"\x00garbage", pki.qr_jwks())
+
+
+def test_offline_answers_are_as_of_the_list_and_stale_lists_say_unknown(pki):
+    data = encode_status_list(
+        {7: S.SUSPENDED}, "TISI", NOW - timedelta(days=2), pki.qr_signing_jwk()
+    )
+    status_list = decode_status_list(data, pki.qr_jwks())
+    fresh = OfflineStatusSource(status_list, timedelta(days=7), NOW)
+    answer = fresh.lookup("Testing-0001/R1", [], claims(7))
+    assert (answer.status, answer.source) == (S.SUSPENDED, "offline")
+    assert answer.as_of == status_list.as_of
+    assert fresh.lookup("x", [], claims(8)).status is S.CURRENT
+    assert fresh.lookup("x", [], claims(8, date(2020, 1, 1))).status is S.EXPIRED
+    stale = OfflineStatusSource(status_list, timedelta(days=1), NOW)
+    assert stale.lookup("x", [], claims(7)).status is S.UNKNOWN
+
+
+def test_bundle_from_the_cli_verifies_offline(accredit, tmp_path):
+    assert accredit("init", "--demo", "20").returncode == 0
+    number = accredit("list", "--status", "valid").stdout.split()[0]
+    pdf = tmp_path / "c.pdf"
+    assert accredit("issue", number, "-o", str(pdf)).returncode == 0
+    bundle = tmp_path / "bundle.json"
+    exported = accredit("trust", "export", "-o", str(bundle))
+    assert exported.returncode == 0, exported.stderr
+    content = json.loads(bundle.read_text())
+    assert content["anchors"][0].startswith("-----BEGIN CERTIFICATE-----")
+    assert base64.b64decode(content["status_list"])
+    result = accredit(
+        "verify",
+        "--bundle",
+        str(bundle),
+        "--json",
+        str(pdf),
+        env={"ACCREDIT_INSTANCE": str(tmp_path / "elsewhere")},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)[0]
+    assert report["verdict"] == "valid"
+    assert report["status_source"] == "offline"
+    assert report["status_as_of"]
+    assert not (tmp_path / "elsewhere").exists(), "offline verification needs no instance"
+    trust, status = load_bundle(bundle.read_bytes())
+    assert trust.anchors and status is not None
+
+
+def test_a_broken_bundle_is_one_clear_error():
+    with pytest.raises(VerifierError, match="cannot be read"):
+        load_bundle(b"{not json")
+
+
+def test_unusable_trust_inputs_exit_4(accredit, tmp_path):
+    pdf = tmp_path / "x.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n")
+    bad = tmp_path / "bundle.json"
+    bad.write_text("{not json")
+    result = accredit("verify", "--bundle", str(bad), str(pdf))
+    assert result.returncode == 4
+    assert "trust bundle cannot be read" in result.stderr
+    assert "Traceback" not in result.stderr
+    pem = tmp_path / "root.pem"
+    pem.write_text("not a certificate")
+    result = accredit("verify", "--offline", "--trust", str(pem), str(pdf))
+    assert result.returncode == 4
+    assert "holds no PEM certificate" in result.stderr
