@@ -13,7 +13,7 @@ PORT ?= 5000
 # certutil (NSS) and the browser. Kept in this one list.
 SYSTEM_DEPS := poppler-utils qpdf softhsm2 libnss3-tools chromium
 
-.PHONY: setup run test bench lint format system-deps screenshots translations clean
+.PHONY: setup run test bench fuzz lint format system-deps screenshots translations clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ run: setup
 
 test: setup system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
+
+fuzz: setup system-deps
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20000} $(BIN)/pytest tests/verifier/test_fuzz.py -q
 
 bench: setup
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)

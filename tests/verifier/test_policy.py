@@ -309,3 +309,20 @@ def test_a_file_the_register_did_not_record(genuine, trust, source, app):
     report = verify(refreshed, trust, source)
     assert report.check("unmodified_after_signing").passed, report.summary()
     assert report.check("registry_binding").passed
+
+
+def test_the_time_budget_is_enforced(genuine, trust, source):
+    from verifier.policy import Limits
+
+    started = datetime.now(UTC)
+    report = verify(genuine, trust, source, limits=Limits(seconds=0.02))
+    elapsed = (datetime.now(UTC) - started).total_seconds()
+    assert elapsed < 2
+    assert "time_budget" in failed(report).values()
+    assert report.verdict is not Verdict.VALID
+
+
+@pytest.mark.parametrize("size", [21 * 1024 * 1024])
+def test_oversized_files_are_refused_before_parsing(trust, size):
+    report = verify(b"%PDF-1.7\n" + b"0" * size, trust)
+    assert failed(report)["parse"] == "too_large"
