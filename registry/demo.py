@@ -154,7 +154,7 @@ CALIBRATION = {
     "Temperature-controlled enclosures": ("-80 °C to 300 °C", "0.4 °C to 1.5 °C"),
     "Pressure gauges": ("0 kPa to 70 MPa", "0.015 % of reading"),
     "Vernier callipers": ("0 mm to 1 000 mm", "8 µm to 25 µm"),
-    "Gauge blocks": ("0.5 mm to 100 mm", "(0.05 + 0.5 × 10⁻⁶ L) µm"),
+    "Gauge blocks": ("0.5 mm to 100 mm", "0.05 µm + 0.5 µm/m × L"),
     "Digital multimeters|DC voltage": ("0 V to 1 000 V", "12 µV/V to 35 µV/V"),
     "Digital multimeters|AC current": ("10 mA to 20 A, 40 Hz to 1 kHz", "0.06 % to 0.3 %"),
     "Piston pipettes": ("1 µL to 10 mL", "0.2 % to 1.5 %"),

@@ -22,6 +22,7 @@ def demo_instance(folder: Path, bodies: int, **config: Any) -> Flask:
     """A throwaway instance: migrated database, agency PKI and ``bodies`` demo bodies."""
     from registry import agency, create_app, db, demo
 
+    folder.mkdir(parents=True, exist_ok=True)
     app = create_app({"INSTANCE": str(folder), **config})
     engine = db.get_engine(app)
     db.upgrade(engine)

@@ -111,7 +111,34 @@ def verify(
     limits: Limits | None = None,
     filename: str | None = None,
 ) -> Report:
-    """Is this PDF genuine, unaltered and current? Returns a typed ``Report``."""
+    """Is this PDF genuine, unaltered and current? Returns a typed ``Report``.
+
+    Never raises for any input: a failure outside the individual checks (a bug)
+    still yields a report that says the document could not be verified.
+    """
+    try:
+        return _verify(pdf, trust, status, now=now, limits=limits, filename=filename)
+    except Exception as exc:
+        log.exception("verification failed outside a check")
+        return Report(
+            (
+                Check(
+                    "parse", Outcome.FAILED, f"could not be verified: {type(exc).__name__}", "error"
+                ),
+            ),
+            filename=filename,
+        )
+
+
+def _verify(
+    pdf: bytes,
+    trust: TrustBundle,
+    status: StatusSource | None = None,
+    *,
+    now: datetime | None = None,
+    limits: Limits | None = None,
+    filename: str | None = None,
+) -> Report:
     limits = limits or Limits()
     budget = _Budget(limits.seconds)
     now = now or datetime.now(UTC)
@@ -211,9 +238,12 @@ def verify(
 
     checks.append(_run("signature_integrity", budget, integrity))
     pyhanko_status = state.get("status")
-    signer_cert = (
-        x509.load_der_x509_certificate(sig.signer_cert.dump()) if sig is not None else None
-    )
+    signer_cert: x509.Certificate | None = None
+    if sig is not None:
+        try:
+            signer_cert = x509.load_der_x509_certificate(sig.signer_cert.dump())
+        except Exception:
+            signer_cert = None
 
     def signed_at() -> datetime | None:
         ts = getattr(pyhanko_status, "timestamp_validity", None)
@@ -381,8 +411,11 @@ def verify(
     number = fields.get("certificateNumber")
     digests = {hashlib.sha256(pdf).hexdigest()}
     if sig is not None:
-        end = sig.byte_range[2] + sig.byte_range[3]
-        digests.add(hashlib.sha256(pdf[:end]).hexdigest())
+        try:
+            end = sig.byte_range[2] + sig.byte_range[3]
+            digests.add(hashlib.sha256(pdf[:end]).hexdigest())
+        except Exception:
+            pass
     answer: StatusAnswer | None = None
 
     def qr() -> Check:

@@ -12,6 +12,7 @@ import time
 from . import BENCHMARKS
 from . import documents as _documents  # noqa: F401  (registers)
 from . import signing as _signing  # noqa: F401  (registers)
+from . import verification as _verification  # noqa: F401  (registers)
 
 
 def main() -> None:

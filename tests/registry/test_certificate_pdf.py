@@ -162,3 +162,21 @@ def test_size_with_a_fifty_item_annex(shared_signer):
 def test_characters_the_font_lacks_are_refused_before_drawing(name):
     with pytest.raises(MissingGlyphs, match="cannot draw"):
         render(content(1, cab_name_en=name))
+
+
+def test_every_demo_and_catalogue_string_has_glyphs():
+    from registry.certificate_pdf import layout
+    from registry.demo import BRANDS, CALIBRATION, KINDS, PROVINCES, ROADS, SITE_NAMES
+
+    strings = [
+        s
+        for line in (x for pool in CATALOGUE.values() for x in pool)
+        for s in vars(line).values()
+        if isinstance(s, str)
+    ]
+    strings += [s for pair in CALIBRATION.values() for s in pair]
+    strings += [s for table in (BRANDS, PROVINCES, ROADS, SITE_NAMES) for row in table for s in row]
+    strings += [s for kinds in KINDS.values() for pair in kinds for s in pair]
+    spec = layout()
+    strings += [v for v in spec["text"].values() if isinstance(v, str)]
+    render(content(1, cab_name_en=" ".join(strings[:1]), address_en=" ".join(strings)))

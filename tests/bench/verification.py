@@ -1,0 +1,160 @@
+"""Issue: batch verification rate, against poppler's pdfsig on the same files.
+
+Targets: <= 3x pdfsig's whole-process time per document on one core, and >= 50
+documents per second with 2 jobs. Also: peak RSS while verifying a 20 MB file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from functools import partial
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry import agency, db
+from registry.issuance import IssuanceRefused, find_accreditation, issue
+from registry.models import Accreditation
+from verifier.cli import run as run_batch
+
+from ..documents import demo_instance
+from . import benchmark
+
+FILES = 200
+
+
+def _context(trust_pem: bytes, jwks: dict) -> tuple:
+    from verifier.sources import TrustBundle
+
+    return TrustBundle.from_pem([trust_pem], jwks), None
+
+
+@benchmark("verification")
+def run(args: argparse.Namespace) -> None:
+    logging.getLogger("pyhanko").setLevel(logging.ERROR)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        app = demo_instance(folder / "instance", 80)
+        engine = db.get_engine(app)
+        signer = agency.get_document_signer(app)
+        with Session(engine) as session:
+            numbers = list(session.scalars(select(Accreditation.number)))
+        originals = []
+        for number in numbers:
+            try:
+                with Session(engine, expire_on_commit=False) as session, session.begin():
+                    originals.append(
+                        issue(session, find_accreditation(session, number), signer, app.config).pdf
+                    )
+            except IssuanceRefused:
+                continue
+            if len(originals) >= 40:
+                break
+        files = []
+        for i in range(FILES):
+            path = folder / f"c{i:03}.pdf"
+            path.write_bytes(originals[i % len(originals)])
+            files.append(path)
+        pki = agency.get_pki(app)
+        from cryptography.hazmat.primitives import serialization
+
+        pem = pki.root.public_bytes(serialization.Encoding.PEM)
+        make = partial(_context, pem, pki.qr_jwks())
+        nss = folder / "nss"
+        nss.mkdir()
+        subprocess.run(
+            ["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"],
+            check=True,
+            capture_output=True,
+        )
+        (folder / "root.pem").write_bytes(pem)
+        subprocess.run(
+            [
+                "certutil",
+                "-A",
+                "-d",
+                f"sql:{nss}",
+                "-n",
+                "root",
+                "-t",
+                "CT,C,C",
+                "-i",
+                str(folder / "root.pem"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+
+        started = time.perf_counter()
+        for path in files[:50]:
+            subprocess.run(
+                ["pdfsig", "-nssdir", f"sql:{nss}", "-no-ocsp", str(path)], capture_output=True
+            )
+        pdfsig = (time.perf_counter() - started) / 50
+
+        devnull = open(os.devnull, "w")  # noqa: SIM115
+        stdout, sys.stdout = sys.stdout, devnull
+        try:
+            started = time.perf_counter()
+            run_batch(files, make, as_json=True, jobs=1)
+            one = (time.perf_counter() - started) / FILES
+            started = time.perf_counter()
+            run_batch(files, make, as_json=True, jobs=2)
+            two = (time.perf_counter() - started) / FILES
+        finally:
+            sys.stdout = stdout
+            devnull.close()
+        print(f"pdfsig (whole process):  {pdfsig * 1000:6.1f} ms per file")
+        print(
+            f"verify, 1 job:           {one * 1000:6.1f} ms per file  ({1 / one:5.1f}/s)  "
+            f"{one / pdfsig:.2f}x pdfsig  target <= 3x: {'met' if one <= 3 * pdfsig else 'NOT met'}"
+        )
+        print(
+            f"verify, 2 jobs:          {two * 1000:6.1f} ms per file  ({1 / two:5.1f}/s)  "
+            f"target >= 50/s: {'met' if 1 / two >= 50 else 'NOT met'}"
+        )
+
+        # A real signed 20 MB document: a page plus an unreferenced 19 MB stream.
+        from io import BytesIO
+
+        from pyhanko.pdf_utils import generic
+        from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+        from keys.signing import sign_pdf
+
+        from ..documents import blank_pdf
+
+        writer = IncrementalPdfFileWriter(BytesIO(blank_pdf()))
+        writer.add_object(generic.StreamObject(stream_data=os.urandom(19 * 1024 * 1024)))
+        unsigned = BytesIO()
+        writer.write(unsigned)
+        big = folder / "big.pdf"
+        big.write_bytes(sign_pdf(unsigned.getvalue(), signer))
+        measure = (
+            "import sys; from pathlib import Path; "
+            "from cryptography import x509; "
+            "from verifier.policy import verify; from verifier.sources import TrustBundle; "
+            f"root = x509.load_pem_x509_certificate({pem!r}); "
+            "r = verify(Path(sys.argv[1]).read_bytes(), TrustBundle((root,))); "
+            # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent.
+            "hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0]; "
+            "print(r.document.value, hwm.split()[1])"
+        )
+        rss = {}
+        for label, path in (("small", files[0]), ("big", big)):
+            out = subprocess.run(
+                [sys.executable, "-c", measure, str(path)], capture_output=True, text=True
+            ).stdout.split()
+            rss[label] = (out[0], int(out[1]) / 1024)
+        print(
+            f"peak RSS verifying a {big.stat().st_size / 2**20:.0f} MB signed file: "
+            f"{rss['big'][1]:.0f} MB ({rss['big'][0]}); a certificate of "
+            f"{files[0].stat().st_size // 1024} KB: {rss['small'][1]:.0f} MB"
+        )
