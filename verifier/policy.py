@@ -32,6 +32,7 @@ from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
+from .cms import altered_certificates
 from .errors import QrError
 from .qr import decode_qr_payload
 from .report import Check, Outcome, Report
@@ -232,6 +233,16 @@ def _verify(
                 "the signature value does not verify",
                 "bad_signature",
             )
+        # Certificates inside the CMS containers are not signed: check each one.
+        for embedded in reader.embedded_signatures:
+            altered = altered_certificates(embedded.signed_data, trust.anchors)
+            if altered:
+                return Check(
+                    "signature_integrity",
+                    Outcome.FAILED,
+                    f"a certificate carried inside a signature was altered ({altered[0]})",
+                    "altered_certificate",
+                )
         return Check(
             "signature_integrity", Outcome.PASSED, "the signature matches the signed content"
         )
