@@ -403,7 +403,7 @@ class CertificateDocument(FPDF):
         size = 44.0
         qx = self.w - self.margin - size
         self.qr(c.qr_url, qx, y, size)
-        note_x, note_w = qx - 16, size + 16
+        note_x, note_w = qx - 30, size + 30
         yy = self.paragraph(
             t["qr_en"].format(url=c.registry_url), note_x, y + size + 1, note_w, size=8, align="C"
         )

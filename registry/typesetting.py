@@ -54,27 +54,36 @@ def clusters(word: str) -> list[str]:
 
 
 def wrap(text: str, width: float, measure: Callable[[str], float]) -> list[str]:
-    """Lines of at most ``width`` (as ``measure`` counts), broken between words."""
+    """Lines of at most ``width`` (as ``measure`` counts), broken between words.
+
+    A line's width is taken as the sum of its words' widths: Thai clusters
+    never cross a word boundary, so shaping words one by one gives the same
+    advances, and each distinct word is measured once, not every prefix.
+    """
     lines: list[str] = []
     for paragraph in text.split("\n"):
-        line = ""
+        line, used = "", 0.0
         for token in words(paragraph):
-            candidate = line + token
-            if measure(candidate.rstrip()) <= width:
-                line = candidate
+            size = measure(token)
+            if token.isspace():
+                if line:
+                    line, used = line + token, used + size
+                continue
+            if (used + size <= width or not line.strip()) and size <= width:
+                line, used = line + token, used + size
                 continue
             if line.strip():
                 lines.append(line.rstrip())
-            line = "" if token.isspace() else token
-            if measure(line) > width:
-                # A single word wider than the line: break between clusters.
-                pieces = clusters(line)
-                line = ""
-                for piece in pieces:
-                    if line and measure(line + piece) > width:
-                        lines.append(line)
-                        line = piece
-                    else:
-                        line += piece
+            line, used = "", 0.0
+            if size <= width:
+                line, used = token, size
+                continue
+            # A single word wider than the line: break between clusters.
+            for piece in clusters(token):
+                piece_size = measure(piece)
+                if line and used + piece_size > width:
+                    lines.append(line)
+                    line, used = "", 0.0
+                line, used = line + piece, used + piece_size
         lines.append(line.rstrip())
     return lines
