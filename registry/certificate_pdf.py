@@ -27,6 +27,7 @@ from fpdf.fonts import TTFFont
 
 from .i18n import format_date_be
 from .programmes import Programme
+from .qr_penalty import best_mask
 from .typesetting import wrap
 
 LAYOUT_FILE = Path(__file__).resolve().parent.parent / "templates" / "certificate" / "layout.toml"
@@ -288,7 +289,9 @@ class CertificateDocument(FPDF):
         """The QR code as one filled path of merged runs (no per-module seams)."""
         code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
         code.add_data(url, optimize=0)
-        code.make(fit=True)
+        code.best_fit()
+        code.mask_pattern = best_mask(code)  # the library's choice, computed faster
+        code.make(fit=False)
         matrix = code.get_matrix()
         n = len(matrix)
         quiet = 4

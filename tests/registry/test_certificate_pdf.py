@@ -180,3 +180,18 @@ def test_every_demo_and_catalogue_string_has_glyphs():
     spec = layout()
     strings += [v for v in spec["text"].values() if isinstance(v, str)]
     render(content(1, cab_name_en=" ".join(strings[:1]), address_en=" ".join(strings)))
+
+
+def test_mask_choice_matches_the_qrcode_library():
+    import qrcode
+    from qrcode import util
+
+    from registry.qr_penalty import best_mask, penalty
+
+    code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    code.add_data("HTTPS://REGISTRY.EXAMPLE.GO.TH/V/" + "QRSTUV234567ABCD" * 20, optimize=0)
+    code.best_fit()
+    for mask in range(8):
+        code.makeImpl(True, mask)
+        assert penalty(code.modules) == util.lost_point(code.modules)
+    assert best_mask(code) == code.best_mask_pattern()
