@@ -182,14 +182,22 @@ def test_every_demo_and_catalogue_string_has_glyphs():
     render(content(1, cab_name_en=" ".join(strings[:1]), address_en=" ".join(strings)))
 
 
-def test_mask_choice_matches_the_qrcode_library():
+@pytest.mark.parametrize(
+    "payload",
+    [
+        "HTTPS://X.GO.TH/V/AB",
+        "HTTP://127.0.0.1:5000/V/" + "Q2" * 90,
+        "HTTPS://REGISTRY.EXAMPLE.GO.TH/V/" + "QRSTUV234567ABCD" * 20,
+    ],
+)
+def test_mask_choice_matches_the_qrcode_library(payload):
     import qrcode
     from qrcode import util
 
     from registry.qr_penalty import best_mask, penalty
 
     code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
-    code.add_data("HTTPS://REGISTRY.EXAMPLE.GO.TH/V/" + "QRSTUV234567ABCD" * 20, optimize=0)
+    code.add_data(payload, optimize=0)
     code.best_fit()
     for mask in range(8):
         code.makeImpl(True, mask)
