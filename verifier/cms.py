@@ -62,3 +62,47 @@ def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
+
+
+#: Signature algorithms accepted per digest: explicit ECDSA or PKCS#1 v1.5 / PSS.
+SIGNATURE_ALGORITHMS = {
+    "sha256": {"sha256_ecdsa", "sha256_rsa", "rsassa_pss"},
+    "sha384": {"sha384_ecdsa", "sha384_rsa", "rsassa_pss"},
+    "sha512": {"sha512_ecdsa", "sha512_rsa", "rsassa_pss"},
+}
+#: Unsigned attributes a genuine agency signature may carry.
+UNSIGNED_ATTRIBUTES = {"signature_time_stamp_token"}
+
+
+def structure_problems(signed_data: cms.SignedData) -> list[str]:
+    """Inconsistencies in the unsigned framing of a SignedData (and its timestamps).
+
+    Validators ignore much of this framing (the digestAlgorithms set, the
+    versions, the crls field), so a changed byte there would leave a signature
+    "valid". A genuine agency signature is exactly consistent; anything else
+    means the container was altered.
+    """
+    problems: list[str] = []
+    for container in [signed_data, *_timestamp_tokens(signed_data)]:
+        content_type = container["encap_content_info"]["content_type"].native
+        expected_version = "v1" if content_type == "data" else "v3"
+        if container["version"].native != expected_version:
+            problems.append(f"SignedData version {container['version'].native}")
+        if container["crls"]:
+            problems.append("unexpected CRL field")
+        infos = list(container["signer_infos"])
+        declared = sorted(a.dump() for a in container["digest_algorithms"])
+        used = sorted({i["digest_algorithm"].dump() for i in infos})
+        if declared != used:
+            problems.append("digest algorithms differ from the signer's")
+        for info in infos:
+            if info["version"].native != "v1" or info["sid"].name != "issuer_and_serial_number":
+                problems.append("unexpected signer identifier")
+            digest = info["digest_algorithm"]["algorithm"].native
+            signature = info["signature_algorithm"]["algorithm"].native
+            if signature not in SIGNATURE_ALGORITHMS.get(digest, set()):
+                problems.append(f"signature algorithm {signature} with digest {digest}")
+            for attribute in info["unsigned_attrs"] or []:
+                if attribute["type"].native not in UNSIGNED_ATTRIBUTES:
+                    problems.append(f"unexpected unsigned attribute {attribute['type'].native}")
+    return problems

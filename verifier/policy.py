@@ -32,7 +32,7 @@ from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signature
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 
-from .cms import altered_certificates
+from .cms import altered_certificates, structure_problems
 from .errors import QrError
 from .qr import decode_qr_payload
 from .report import Check, Outcome, Report
@@ -233,8 +233,16 @@ def _verify(
                 "the signature value does not verify",
                 "bad_signature",
             )
-        # Certificates inside the CMS containers are not signed: check each one.
+        # The CMS framing and certificate bags are not signed: check them too.
         for embedded in reader.embedded_signatures:
+            framing = structure_problems(embedded.signed_data)
+            if framing:
+                return Check(
+                    "signature_integrity",
+                    Outcome.FAILED,
+                    f"the signature container was altered ({framing[0]})",
+                    "altered_container",
+                )
             altered = altered_certificates(embedded.signed_data, trust.anchors)
             if altered:
                 return Check(
