@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .programmes import Programme
-from .status import Event, EventKind
+from .status import EventKind
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -163,10 +163,6 @@ class Accreditation(Timestamped, Base):
         foreign_keys="Certificate.accreditation_id",
     )
 
-    def status_events(self) -> list[Event]:
-        """The approved events, in the form ``status.derive`` takes."""
-        return [e.as_event() for e in self.events if e.approved_by_id is not None]
-
 
 class ScopeItem(Base):
     """One line of scope: what is tested or calibrated, how, and where.
@@ -242,16 +238,6 @@ class StatusEvent(Base):
     items: Mapped[list[ScopeItem]] = relationship(secondary=status_event_item)
     proposed_by: Mapped[StaffUser] = relationship(foreign_keys=[proposed_by_id])
     approved_by: Mapped[StaffUser | None] = relationship(foreign_keys=[approved_by_id])
-
-    def as_event(self) -> Event:
-        return Event(
-            kind=self.kind,
-            effective=self.effective_date,
-            until=self.end_date,
-            items=frozenset(i.id for i in self.items),
-            reason=self.reason_en or None,
-            seq=self.id,
-        )
 
 
 class Blob(Base):

@@ -204,15 +204,11 @@ def _verify(
             )
         assert sig is not None
         dss = DocumentSecurityStore.read_dss(reader)
-        extra = {}
-        if status is not None:
-            pass
         context = dss.as_validation_context(
             {
                 "trust_roots": [_asn1(c) for c in trust.anchors],
                 "allow_fetching": False,
                 "revocation_mode": "hard-fail",
-                **extra,
             }
         )
         result = validate_pdf_signature(
@@ -532,7 +528,6 @@ def _verify(
         )
 
     checks.append(_run("status", budget, current))
-    claims = state.get("claims")
     return Report(
         tuple(checks),
         certificate_number=number,
@@ -543,5 +538,4 @@ def _verify(
         status_as_of=answer.as_of if answer else None,
         reported_status=answer.status if answer else None,
         filename=filename,
-        extra={"qr_claims": claims} if claims else {},
     )

@@ -60,18 +60,9 @@ class QrClaims:
     kid: str | None = None
 
     def to_cbor_map(self) -> dict[str, Any]:
-        return {
-            "iss": self.issuer,
-            "cn": self.certificate_number,
-            "rv": self.revision,
-            "an": self.accreditation_number,
-            "cab": self.cab_name,
-            "std": self.standard,
-            "vu": self.valid_until.isoformat(),
-            "sd": self.scope_digest,
-            "sl": self.status_list_index,
-            "ll": self.log_index,
-        }
+        values = {name: getattr(self, name) for name in CLAIM_KEYS}
+        values["valid_until"] = self.valid_until.isoformat()
+        return {CLAIM_KEYS[name]: value for name, value in values.items()}
 
     @classmethod
     def from_cbor_map(cls, data: Mapping[str, Any], kid: str | None) -> QrClaims:

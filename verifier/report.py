@@ -8,7 +8,7 @@ counts towards "authentic".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -110,7 +110,6 @@ class Report:
     status_as_of: datetime | None = None
     reported_status: CertificateStatus | None = None
     filename: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def check(self, name: str) -> Check | None:
         return next((c for c in self.checks if c.name == name), None)
@@ -145,12 +144,9 @@ class Report:
 
     @property
     def status(self) -> CertificateStatus:
-        if self.document is not DocumentVerdict.AUTHENTIC or not self._passed("status"):
-            return (
-                self.reported_status
-                if self.reported_status is not None and self.document is DocumentVerdict.AUTHENTIC
-                else CertificateStatus.UNKNOWN
-            )
+        """The register's answer, shown only for an authentic document."""
+        if self.document is not DocumentVerdict.AUTHENTIC:
+            return CertificateStatus.UNKNOWN
         return self.reported_status or CertificateStatus.UNKNOWN
 
     @property

@@ -1,1 +1,0 @@
-"""Fixtures for keys/ live in the top-level conftest, shared with registry tests."""
