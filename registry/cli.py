@@ -22,7 +22,7 @@ from keys.config import PkiConfigError
 from keys.errors import BadPassphrase, CorruptKeyFile, PkiError, PkiMissing
 from verifier.errors import VerifierError
 
-from . import agency, create_app, db, demo
+from . import agency, create_app, db, demo, freshness
 from .models import Accreditation, Cab
 from .standings import standings
 from .status import PUBLIC_STATUSES, local_date
@@ -135,6 +135,12 @@ def init_command(demo_count: int, anchor: datetime | None, issue_count: int) -> 
             added = demo.load(conn, demo_count, day)
         seconds = (datetime.now(UTC) - started).total_seconds()
         click.echo(f"demo data: {added} bodies added ({demo_count} requested) in {seconds:.1f} s")
+    started = datetime.now(UTC)
+    with Session(engine) as session, session.begin():
+        indexed = freshness.ensure_indexed(session, started)
+    if indexed:
+        seconds = (datetime.now(UTC) - started).total_seconds()
+        click.echo(f"search index: {indexed} accreditations indexed in {seconds:.1f} s")
     if issue_count:
         _issue_demo_certificates(issue_count)
 

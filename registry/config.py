@@ -25,6 +25,13 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     "PAGE_SIZE": 50,
     "TIMEZONE": "Asia/Bangkok",
+    #: Per client address, for search and the API (Flask-Limiter notation).
+    "RATE_LIMIT": "300 per minute",
+    "UPLOAD_RATE_LIMIT": "30 per minute",
+    "RATE_LIMIT_STORAGE": "memory://",
+    #: Largest request accepted: verification uploads (one or more PDFs).
+    "MAX_UPLOAD_BYTES": 25 * 1024 * 1024,
+    "PAGE_CACHE": True,
 }
 
 
@@ -52,4 +59,7 @@ def resolve(settings: dict[str, Any]) -> dict[str, Any]:
     if not settings.get("DATABASE_URL"):
         settings["DATABASE_URL"] = f"sqlite:///{instance / 'accredit.sqlite3'}"
     settings["PAGE_SIZE"] = int(settings["PAGE_SIZE"])
+    settings["MAX_UPLOAD_BYTES"] = int(settings["MAX_UPLOAD_BYTES"])
+    if isinstance(settings["PAGE_CACHE"], str):
+        settings["PAGE_CACHE"] = settings["PAGE_CACHE"].lower() not in ("0", "false", "no", "")
     return settings

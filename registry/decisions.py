@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
+from . import freshness
 from .models import Accreditation, AuditEntry, ScopeItem, StaffUser, StatusEvent
 from .status import Event, EventKind
 
@@ -75,5 +76,5 @@ def record(
             },
         )
     )
-    session.flush()
+    freshness.changed(session, [accreditation.id], now)
     return event

@@ -8,12 +8,15 @@ swaps the year and its label.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlencode
 
 from babel.dates import format_date as babel_format_date
 from flask import Flask, Response, current_app, request
 from flask_babel import Babel, get_locale, lazy_gettext
 
-from .status import BANGKOK, AccreditationStatus
+from .programmes import Programme
+from .status import BANGKOK, AccreditationStatus, EventKind
 
 LOCALES = ("en", "th")
 BE_OFFSET = 543
@@ -28,6 +31,68 @@ STATUS_LABELS = {
 }
 
 
+#: Words for the other status codes a page shows: a document's, a scope item's.
+OTHER_STATUS_LABELS = {
+    "current": lazy_gettext("Current"),
+    "superseded": lazy_gettext("Superseded"),
+    "active": lazy_gettext("In scope"),
+    "unknown": lazy_gettext("Unknown"),
+}
+
+PROGRAMME_LABELS = {
+    Programme.TESTING: lazy_gettext("Testing laboratory"),
+    Programme.CALIBRATION: lazy_gettext("Calibration laboratory"),
+    Programme.MEDICAL: lazy_gettext("Medical laboratory"),
+    Programme.INSPECTION: lazy_gettext("Inspection body"),
+    Programme.MANAGEMENT_SYSTEMS: lazy_gettext("Management systems certification"),
+    Programme.PRODUCT_CERTIFICATION: lazy_gettext("Product certification"),
+    Programme.PERSONS_CERTIFICATION: lazy_gettext("Certification of persons"),
+    Programme.PROFICIENCY_TESTING: lazy_gettext("Proficiency testing provider"),
+    Programme.REFERENCE_MATERIALS: lazy_gettext("Reference material producer"),
+}
+
+EVENT_LABELS = {
+    EventKind.GRANTED: lazy_gettext("Accreditation granted"),
+    EventKind.RENEWED: lazy_gettext("Accreditation renewed"),
+    EventKind.EXTENDED: lazy_gettext("Scope extended"),
+    EventKind.REDUCED: lazy_gettext("Scope reduced"),
+    EventKind.SUSPENDED: lazy_gettext("Suspended"),
+    EventKind.REINSTATED: lazy_gettext("Reinstated"),
+    EventKind.WITHDRAWN: lazy_gettext("Withdrawn by the agency"),
+    EventKind.VOLUNTARILY_WITHDRAWN: lazy_gettext("Withdrawn at the body's request"),
+}
+
+
+def programme_label(value: str) -> str:
+    try:
+        return str(PROGRAMME_LABELS[Programme(value)])
+    except ValueError:
+        return value
+
+
+def event_label(value: str) -> str:
+    try:
+        return str(EVENT_LABELS[EventKind(value)])
+    except ValueError:
+        return value
+
+
+def query_args(query: Any, **changes: Any) -> str:
+    """A search query's URL parameters with some changed, ready for ``?``."""
+    return urlencode(query.as_args(**changes))
+
+
+def scope_args(filters: dict[str, Any], page: int) -> str:
+    values = {**filters, "page": page}
+    return urlencode({k: v for k, v in values.items() if v})
+
+
+def lang_switch(lang: str) -> str:
+    """This page's parameters with ``lang`` changed: switching keeps the search."""
+    values = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return urlencode([*values, ("lang", lang)])
+
+
 def select_locale() -> str:
     chosen = request.args.get("lang") or request.cookies.get("lang")
     if chosen in LOCALES:
@@ -36,6 +101,8 @@ def select_locale() -> str:
 
 
 def status_label(status: str) -> str:
+    if status in OTHER_STATUS_LABELS:
+        return str(OTHER_STATUS_LABELS[status])
     try:
         return str(STATUS_LABELS[AccreditationStatus(status)])
     except ValueError:
@@ -89,5 +156,12 @@ def init_app(app: Flask) -> None:
         local_date=local_date,
         local_time=local_time,
         agency_name=agency_name,
+        programme_label=programme_label,
+        event_label=event_label,
+        query_args=query_args,
+        scope_args=scope_args,
+        lang_switch=lang_switch,
+        iso_date=date.fromisoformat,
+        iso_time=datetime.fromisoformat,
     )
     app.context_processor(lambda: {"lang": current_lang()})

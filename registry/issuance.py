@@ -20,6 +20,7 @@ from keys.pki import sha256_fingerprint
 from keys.signing import DocumentSigner, sign_pdf
 from verifier.qr import QrClaims, encode_qr_payload, scope_digest
 
+from . import freshness
 from .certificate_pdf import CertificateContent, ScopeLine, render
 from .models import Accreditation, AuditEntry, Blob, Certificate, ScopeItem
 from .programmes import certificate_number
@@ -173,5 +174,5 @@ def issue(
             detail={"sha256": digest, "revision": revision, "scope_items": len(lines)},
         )
     )
-    session.flush()
+    freshness.changed(session, [acc.id], now)
     return Issued(certificate, signed)

@@ -317,3 +317,69 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     actor: Mapped[StaffUser | None] = relationship()
+
+
+class RegisterState(Base):
+    """One row: a version bumped by every change the public can see.
+
+    Cached pages, ETags and the status list are keyed on it (with the Bangkok
+    date, since expiry is derived from dates), so a change is never served stale.
+    """
+
+    __tablename__ = "register_state"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True, default=1)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SearchEntry(Base):
+    """What search reads: one row per accreditation, denormalised.
+
+    ``body`` is the folded text that the trigram indexes cover (SQLite FTS5
+    table ``search_fts``, PostgreSQL ``pg_trgm`` GIN index): names, numbers and
+    the distinct products, tests and methods of the scope. ``status`` is stored
+    so that it can be filtered and counted, and re-derived on ``recheck_on``,
+    the next day it could change without any decision (expiry, end of a
+    suspension, an event that takes effect later).
+    """
+
+    __tablename__ = "search_entry"
+
+    accreditation_id: Mapped[int] = mapped_column(
+        ForeignKey("accreditation.id", ondelete="CASCADE"), primary_key=True
+    )
+    cab_id: Mapped[int] = mapped_column(ForeignKey("cab.id", ondelete="CASCADE"), index=True)
+    number: Mapped[str] = mapped_column(String(40))
+    name_en: Mapped[str] = mapped_column(String(300))
+    name_th: Mapped[str] = mapped_column(String(300))
+    programme: Mapped[str] = mapped_column(String(32), index=True)
+    standard: Mapped[str] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    valid_until: Mapped[date] = mapped_column(Date)
+    recheck_on: Mapped[date | None] = mapped_column(Date, index=True)
+    places_en: Mapped[str] = mapped_column(String(500))
+    places_th: Mapped[str] = mapped_column(String(500))
+    #: Folded (lower-case) names: ranks a name match above a scope match.
+    names: Mapped[str] = mapped_column(String(700))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class SearchFacet(Base):
+    """Multi-valued facets of a search entry: its fields and its places."""
+
+    __tablename__ = "search_facet"
+
+    accreditation_id: Mapped[int] = mapped_column(
+        ForeignKey("search_entry.accreditation_id", ondelete="CASCADE"), primary_key=True
+    )
+    facet: Mapped[str] = mapped_column(String(16), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200), primary_key=True)
+    label_th: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_search_facet_lookup", "facet", "value", "accreditation_id"),)
+
+
+#: Backend-specific search structures made by migration 0003, not by the models.
+SEARCH_INDEX_OBJECTS = ("search_fts", "ix_search_entry_body_trgm")

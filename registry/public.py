@@ -5,78 +5,83 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, g, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.orm import selectinload
 
+from .caching import public_page
 from .db import get_session
-from .models import Cab
-from .standings import standings
+from .records import accreditation_record, cab_record, scope_filters
+from .search import SearchQuery, SearchRefused, search
+from .status import PUBLIC_STATUSES
 
 bp = Blueprint("public", __name__)
 
 
 def wants_json() -> bool:
+    if g.get("api"):
+        return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return request.args.get("format") == "json" or best == "application/json"
 
 
-def cab_listing(page: int, per_page: int) -> dict[str, Any]:
-    """One page of CABs with each accreditation's derived status."""
-    session = get_session()
-    total = session.scalar(select(func.count()).select_from(Cab)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(page, pages)
-    cabs = session.scalars(
-        select(Cab)
-        .order_by(Cab.id)
-        .limit(per_page)
-        .offset((page - 1) * per_page)
-        .options(selectinload(Cab.accreditations))
-    ).all()
-    now = datetime.now(UTC)
-    found = standings(session, now, [a.id for cab in cabs for a in cab.accreditations])
-    rows = [
-        {
-            "name_en": cab.name_en,
-            "name_th": cab.name_th,
-            "national_id": cab.national_id,
-            "accreditations": [
-                {
-                    "number": acc.number,
-                    "standard": acc.standard,
-                    "programme": acc.programme.value,
-                    "valid_until": acc.valid_until.isoformat(),
-                    "status": found[acc.id].status.value,
-                }
-                for acc in cab.accreditations
-            ],
-        }
-        for cab in cabs
-    ]
-    return {
-        "cabs": rows,
-        "page": page,
-        "per_page": per_page,
-        "total": total,
-        "pages": pages,
-        "generated_at": now.isoformat(timespec="seconds"),
-    }
+def respond(data: dict[str, Any], template: str) -> Any:
+    """The page, or its JSON twin: the same dictionary either way."""
+    if wants_json():
+        return data
+    return render_template(template, **data)
 
 
-def page_number() -> int:
-    raw = request.args.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() and len(raw) < 7 else 1
+def refused(exc: Exception) -> Any:
+    return problem(400, "bad_request", _("This request cannot be answered"), str(exc))
 
 
 @bp.get("/")
+@bp.get("/search")
+@public_page(wants_json)
 def index() -> Any:
-    data = cab_listing(page_number(), current_app.config["PAGE_SIZE"])
+    """Search is the home page: by default, every body accredited now."""
+    try:
+        query = SearchQuery.from_args(request.args)
+    except SearchRefused as exc:
+        return refused(exc)
+    result = search(get_session(), query, datetime.now(UTC))
     if wants_json():
-        return data
-    return render_template("index.html", **data)
+        return result.as_json()
+    return render_template("search.html", result=result, query=query, statuses=PUBLIC_STATUSES)
+
+
+@bp.get("/cab/<int:cab_id>")
+@public_page(wants_json)
+def cab(cab_id: int) -> Any:
+    data = cab_record(get_session(), cab_id, datetime.now(UTC)) if cab_id < 2**31 else None
+    if data is None:
+        return problem(
+            404,
+            "cab_not_found",
+            _("No such body in the register"),
+            _("Search the register by name, number or test."),
+        )
+    return respond(data, "cab.html")
+
+
+@bp.get("/a/<number>")
+@public_page(wants_json)
+def accreditation(number: str) -> Any:
+    try:
+        filters = scope_filters(request.args)
+    except SearchRefused as exc:
+        return refused(exc)
+    data = accreditation_record(get_session(), number[:40], filters, datetime.now(UTC))
+    if data is None:
+        return problem(
+            404,
+            "accreditation_not_found",
+            _("No accreditation numbered %(number)s", number=number[:40]),
+            _("Check the number, for example Testing-0123, or search the register."),
+        )
+    return respond(data, "accreditation.html")
 
 
 @bp.get("/healthz")
@@ -113,6 +118,7 @@ def show_answer(number: str) -> Any:
 
 @bp.get("/V/<path:token>")
 @bp.get("/v/<path:token>")
+@public_page(wants_json)
 def qr_landing(token: str) -> Any:
     """Where a phone lands after scanning a certificate's QR code."""
     from verifier.errors import QrError
@@ -166,6 +172,7 @@ def lookup() -> Any:
 
 
 @bp.get("/c/<path:number>")
+@public_page(wants_json)
 def certificate(number: str) -> Any:
     """The same answer as the QR page, for people who type the number."""
     found = show_answer(number[:80])

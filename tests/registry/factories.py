@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy.orm import Session
 
 from registry.demo import national_id
+from registry import freshness
 from registry.models import (
     Accreditation,
     Cab,
@@ -80,7 +81,7 @@ def accreditation(
             )
         )
     session.add(acc)
-    session.flush()
+    freshness.changed(session, [acc.id], datetime.now(UTC))
     return acc
 
 
@@ -109,5 +110,5 @@ def event(
         items=items or [],
     )
     session.add(row)
-    session.flush()
+    freshness.changed(session, [acc.id], datetime.now(UTC))
     return row

@@ -1,0 +1,71 @@
+"""What changed, and when: the register's version and the search index.
+
+Every transaction that changes something the public sees calls ``changed``.
+It re-indexes the accreditations touched and bumps one version number in the
+same transaction, so cached answers, ETags and the status list (all keyed on
+that version and the Bangkok date) can never outlive the change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from . import search
+from .models import Accreditation, RegisterState, SearchEntry
+from .status import BANGKOK, local_date
+
+
+@dataclass(frozen=True)
+class Version:
+    number: int
+    changed_at: datetime
+    #: The Bangkok day: derived statuses (expiry, end of suspension) move with it.
+    day: str
+
+    @property
+    def tag(self) -> str:
+        return f"{self.number}-{self.day}"
+
+    @property
+    def last_modified(self) -> datetime:
+        """The later of the last change and the start of today in Bangkok."""
+        midnight = datetime.combine(date.fromisoformat(self.day), time(0), BANGKOK).astimezone(UTC)
+        return max(self.changed_at, midnight).replace(microsecond=0)
+
+
+def changed(session: Session, accreditation_ids: Collection[int], now: datetime) -> None:
+    """Record, inside the caller's transaction, that these accreditations changed."""
+    session.flush()
+    search.reindex(session, now, accreditation_ids)
+    bump(session, now)
+
+
+def bump(session: Session, now: datetime) -> None:
+    session.execute(
+        update(RegisterState)
+        .where(RegisterState.id == 1)
+        .values(version=RegisterState.version + 1, changed_at=now)
+    )
+
+
+def current(session: Session, now: datetime) -> Version:
+    number, at = session.execute(
+        select(RegisterState.version, RegisterState.changed_at).where(RegisterState.id == 1)
+    ).one()
+    return Version(number=number, changed_at=at, day=local_date(now).isoformat())
+
+
+def ensure_indexed(session: Session, now: datetime) -> int:
+    """Index the whole register when entries are missing (after a bulk load or upgrade)."""
+    have = session.scalar(select(func.count()).select_from(SearchEntry))
+    want = session.scalar(select(func.count()).select_from(Accreditation))
+    if have == want:
+        return 0
+    indexed = search.reindex(session, now)
+    bump(session, now)
+    return indexed

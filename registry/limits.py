@@ -1,0 +1,37 @@
+"""Rate limits: generous per client address, on search, the API and uploads.
+
+Answers beyond the limit are 429 with ``Retry-After`` (see ``errors``). The
+QR landing page and certificate pages are not limited: they are cached, and a
+buyer scanning codes on a trade-fair stand must never be refused.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Flask, current_app
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+
+limiter = Limiter(get_remote_address, headers_enabled=True, default_limits=[])
+
+
+def _general() -> str:
+    return str(current_app.config["RATE_LIMIT"])
+
+
+def _upload() -> str:
+    return str(current_app.config["UPLOAD_RATE_LIMIT"])
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["RATE_LIMIT_STORAGE"])
+    app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    limiter.init_app(app)
+
+
+def limit_blueprint(blueprint: Blueprint) -> None:
+    limiter.limit(_general)(blueprint)
+
+
+def limit_view(app: Flask, endpoint: str, upload: bool = False) -> None:
+    view = app.view_functions[endpoint]
+    app.view_functions[endpoint] = limiter.limit(_upload if upload else _general)(view)

@@ -1,0 +1,129 @@
+"""``/verify`` and ``POST /api/v1/verify``: a customs officer's uploaded PDFs, checked.
+
+Uploads are read into memory (never spooled to disk: see ``InMemoryRequest``),
+verified with the instance's trust anchors and the live register, and
+forgotten. The page shows the big answer first, the register's own record
+beside it, and every check on request.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import IO, Any
+
+from cryptography.hazmat.primitives import serialization
+from flask import Blueprint, Request, current_app, render_template, request
+from flask_babel import gettext as _
+
+from verifier.policy import verify
+from verifier.report import DocumentVerdict, Report, Verdict
+from verifier.sources import TrustBundle
+
+from .agency import get_pki
+from .answers import answer_for, find_certificate
+from .db import get_engine, get_session
+from .public import problem
+from .verification import RegistryStatusSource
+
+bp = Blueprint("verify", __name__)
+MAX_FILES = 20
+
+
+class InMemoryRequest(Request):
+    """Uploaded files stay in memory: nothing a customs officer sends touches the disk."""
+
+    def _get_file_stream(  # type: ignore[override]
+        self,
+        total_content_length: int | None,
+        content_type: str | None,
+        filename: str | None = None,
+        content_length: int | None = None,
+    ) -> IO[bytes]:
+        return io.BytesIO()
+
+
+@dataclass(frozen=True)
+class Checked:
+    report: Report
+    #: The register's record, shown only beside an authentic document.
+    register: dict[str, Any] | None
+
+    @property
+    def tone(self) -> str:
+        if self.report.verdict is Verdict.VALID:
+            return "valid"
+        if self.report.verdict is Verdict.NOT_CURRENT:
+            return "warn"
+        return "bad"
+
+    def as_json(self) -> dict[str, Any]:
+        return {**self.report.as_json(), "register": self.register}
+
+
+def trust_bundle() -> TrustBundle:
+    pki = get_pki()
+    return TrustBundle.from_pem([pki.root.public_bytes(serialization.Encoding.PEM)], pki.qr_jwks())
+
+
+def check_uploads() -> list[Checked] | Any:
+    files = [f for f in request.files.getlist("file") if f.filename or f.content_length]
+    if not files:
+        return problem(400, "no_file", _("No file was sent"), _("Choose one or more PDF files."))
+    if len(files) > MAX_FILES:
+        return problem(
+            400,
+            "too_many_files",
+            _("Too many files"),
+            _("Send at most %(count)s files at a time.", count=MAX_FILES),
+        )
+    trust = trust_bundle()
+    source = RegistryStatusSource(get_engine())
+    now = datetime.now(UTC)
+    results = []
+    for upload in files:
+        data = upload.read()
+        name = (upload.filename or "upload.pdf")[-120:]
+        report = verify(data, trust, source, now=now, filename=name)
+        register = None
+        if report.document is DocumentVerdict.AUTHENTIC and report.certificate_number:
+            session = get_session()
+            cert = find_certificate(session, report.certificate_number)
+            if cert is not None:
+                register = answer_for(session, cert, now).as_json()
+        results.append(Checked(report, register))
+    return results
+
+
+def _no_store(response: Any) -> Any:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/verify")
+def page() -> Any:
+    return render_template("verify.html", results=None, max_files=MAX_FILES)
+
+
+@bp.post("/verify")
+def page_upload() -> Any:
+    results = check_uploads()
+    if not isinstance(results, list):
+        return results
+    return _no_store(
+        current_app.make_response(
+            render_template("verify.html", results=results, max_files=MAX_FILES)
+        )
+    )
+
+
+@bp.post("/api/v1/verify")
+def api_upload() -> Any:
+    from flask import g
+
+    g.api = True
+    results = check_uploads()
+    if not isinstance(results, list):
+        return results
+    return _no_store(current_app.make_response({"reports": [r.as_json() for r in results]}))
