@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from . import search
+from . import search_index
 from .models import Accreditation, RegisterState, SearchEntry
 from .status import BANGKOK, local_date
 
@@ -41,16 +41,17 @@ class Version:
 def changed(session: Session, accreditation_ids: Collection[int], now: datetime) -> None:
     """Record, inside the caller's transaction, that these accreditations changed."""
     session.flush()
-    search.reindex(session, now, accreditation_ids)
-    bump(session, now)
+    search_index.reindex(session, now, bump(session, now), accreditation_ids)
 
 
-def bump(session: Session, now: datetime) -> None:
-    session.execute(
+def bump(session: Session, now: datetime) -> int:
+    """Move the register to its next version (row-locked until commit); return it."""
+    return session.execute(
         update(RegisterState)
         .where(RegisterState.id == 1)
         .values(version=RegisterState.version + 1, changed_at=now)
-    )
+        .returning(RegisterState.version)
+    ).scalar_one()
 
 
 def current(session: Session, now: datetime) -> Version:
@@ -66,6 +67,4 @@ def ensure_indexed(session: Session, now: datetime) -> int:
     want = session.scalar(select(func.count()).select_from(Accreditation))
     if have == want:
         return 0
-    indexed = search.reindex(session, now)
-    bump(session, now)
-    return indexed
+    return search_index.reindex(session, now, bump(session, now))

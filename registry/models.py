@@ -337,12 +337,13 @@ class RegisterState(Base):
 class SearchEntry(Base):
     """What search reads: one row per accreditation, denormalised.
 
-    ``body`` is the folded text that the trigram indexes cover (SQLite FTS5
-    table ``search_fts``, PostgreSQL ``pg_trgm`` GIN index): names, numbers and
-    the distinct products, tests and methods of the scope. ``status`` is stored
-    so that it can be filtered and counted, and re-derived on ``recheck_on``,
-    the next day it could change without any decision (expiry, end of a
-    suspension, an event that takes effect later).
+    ``body`` is the folded text that search matches: names, numbers and the
+    distinct products, tests and methods of the scope; its words go to
+    ``search_word``. ``status`` is stored so that it can be filtered and
+    counted, and re-derived on ``recheck_on``, the next day it could change
+    without any decision (expiry, end of a suspension, an event that takes
+    effect later). ``version`` is the register version that wrote the row, so
+    a search process can pick up just the rows changed since it last looked.
     """
 
     __tablename__ = "search_entry"
@@ -364,6 +365,7 @@ class SearchEntry(Base):
     #: Folded (lower-case) names: ranks a name match above a scope match.
     names: Mapped[str] = mapped_column(String(700))
     body: Mapped[str] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, index=True)
 
 
 class SearchFacet(Base):
@@ -381,5 +383,19 @@ class SearchFacet(Base):
     __table_args__ = (Index("ix_search_facet_lookup", "facet", "value", "accreditation_id"),)
 
 
+class SearchWord(Base):
+    """Every distinct word of every entry's body: what the trigram indexes cover.
+
+    SQLite indexes it with the FTS5 table ``search_word_fts`` (trigram
+    tokenizer), PostgreSQL with the ``pg_trgm`` GIN index ``ix_search_word_trgm``;
+    both are made by migration 0003. Words are never deleted: a word no entry
+    uses any more simply matches nothing.
+    """
+
+    __tablename__ = "search_word"
+
+    word: Mapped[str] = mapped_column(String(300), primary_key=True)
+
+
 #: Backend-specific search structures made by migration 0003, not by the models.
-SEARCH_INDEX_OBJECTS = ("search_fts", "ix_search_entry_body_trgm")
+SEARCH_INDEX_OBJECTS = ("search_word_fts", "ix_search_word_trgm")

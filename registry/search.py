@@ -1,12 +1,11 @@
 """Search over the register: free text, filters, facets and pages.
 
-Search reads ``search_entry`` (one row per accreditation) and never the scope
+Search reads ``search_entry`` (one row per accreditation), never the scope
 tables: a million scope rows hold only a few thousand distinct texts, so each
 accreditation's distinct names, numbers, products, tests and methods are
-folded into one ``body`` and indexed by trigrams. SQLite uses FTS5 with the
-trigram tokenizer, PostgreSQL a ``pg_trgm`` GIN index; the only difference
-between them is the one clause ``_text_clause`` builds. Everything else
-(filters, counts, facets, ranking) is one set of SQLAlchemy queries.
+folded into one ``body``. Terms are matched against the body's words by the
+database's trigram index (SQLite FTS5 ``trigram``, PostgreSQL ``pg_trgm``);
+sets, counts, facets and ranking are bitmaps in memory (``search_bits``).
 
 Status is derived from dates as well as decisions, so each entry carries the
 day its status could next change on its own (``recheck_on``); a search first
@@ -17,39 +16,23 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
-    Select,
-    and_,
-    case,
     column,
-    delete,
-    func,
-    insert,
     select,
     table,
-    update,
 )
 from sqlalchemy.orm import Session
 
 from .models import (
-    Accreditation,
-    Cab,
-    ScopeItem,
     SearchEntry,
-    SearchFacet,
-    Site,
-    StatusEvent,
 )
 from .programmes import Programme
-from .standings import standings
-from .status import PUBLIC_STATUSES, AccreditationStatus, local_date
+from .status import PUBLIC_STATUSES, AccreditationStatus
 
 MAX_TEXT = 200
 MAX_TERMS = 8
@@ -221,347 +204,119 @@ def fold(value: str) -> str:
 # -- reading -----------------------------------------------------------------
 
 
-def _like_pattern(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def _text_clause(session: Session, terms: list[str]) -> ColumnElement[bool] | None:
-    """Every term must occur in the entry's body, as a substring."""
-    if not terms:
-        return None
-    clauses: list[ColumnElement[bool]] = []
-    if session.get_bind().dialect.name == "sqlite":
-        indexed = [t for t in terms if len(t) >= 3]
-        if indexed:
-            expression = " AND ".join('"' + t.replace('"', '""') + '"' for t in indexed)
-            clauses.append(
-                SearchEntry.accreditation_id.in_(
-                    select(FTS.c.rowid).where(FTS.c.search_fts.op("MATCH")(expression))
-                )
-            )
-        short = [t for t in terms if len(t) < 3]
-    else:
-        short = terms
-    clauses += [SearchEntry.body.like(_like_pattern(t), escape="\\") for t in short]
-    return and_(*clauses)
-
-
-def _filters(
-    session: Session, query: SearchQuery, skip: Collection[str] = ()
-) -> list[ColumnElement[bool]]:
-    clauses: list[ColumnElement[bool]] = [SearchEntry.status != AccreditationStatus.PENDING.value]
-    matched = _text_clause(session, query.terms())
-    if matched is not None:
-        clauses.append(matched)
-    if query.programme and "programme" not in skip:
-        clauses.append(SearchEntry.programme == query.programme)
-    if query.status != ALL_STATUSES and "status" not in skip:
-        clauses.append(SearchEntry.status == query.status)
-    for facet in ("field", "place"):
-        value = getattr(query, facet)
-        if value and facet not in skip:
-            clauses.append(
-                SearchEntry.accreditation_id.in_(
-                    select(SearchFacet.accreditation_id).where(
-                        SearchFacet.facet == facet, SearchFacet.value == value
-                    )
-                )
-            )
-    return clauses
-
-
-def _rank(query: SearchQuery) -> list[Any]:
-    status_rank = case(STATUS_ORDER, value=SearchEntry.status, else_=len(STATUS_ORDER))
-    order: list[Any] = []
-    terms = query.terms()
-    if terms:
-        order.append(
-            case(
-                (func.lower(SearchEntry.number) == fold(query.text), 0),
-                (SearchEntry.names.like(_like_pattern(terms[0]), escape="\\"), 1),
-                else_=2,
-            )
-        )
-    return [*order, status_rank, SearchEntry.name_en, SearchEntry.accreditation_id]
-
-
 def search(session: Session, query: SearchQuery, now: datetime) -> SearchResult:
-    """One page of hits with its total and facets, from three or four queries.
+    """One page of hits, the total and every facet, under the query's filters.
 
-    Programme and status are columns, so one grouped count over the text and
-    facet filters gives the total and both of their facets at once.
+    Each facet is counted under every filter but its own, so that the other
+    choices stay visible with their counts.
     """
+    from .search_bits import iter_bits, snapshots, term_bits
+    from .search_index import recheck_due
+
     recheck_due(session, now)
-    grid = session.execute(
-        select(SearchEntry.programme, SearchEntry.status, func.count())
-        .where(*_filters(session, query, skip=("programme", "status")))
-        .group_by(SearchEntry.programme, SearchEntry.status)
-    ).all()
+    with snapshots.lock:
+        snap = snapshots.current(session)
+        matched = snap.everything & ~snap.facets.get(("status", "pending"), 0)
+        name_match = matched
+        for term in query.terms():
+            in_text, in_name = term_bits(snap, session, term)
+            matched &= in_text
+            name_match &= in_name
 
-    def kept(programme: str, status: str, skip: str = "") -> bool:
-        return (skip == "programme" or not query.programme or programme == query.programme) and (
-            skip == "status" or query.status == ALL_STATUSES or status == query.status
-        )
+        chosen = {
+            "programme": query.programme,
+            "field": query.field,
+            "place": query.place,
+            "status": None if query.status == ALL_STATUSES else query.status,
+        }
+        filters = {
+            name: snap.facets.get((name, value), 0)
+            for name, value in chosen.items()
+            if value is not None
+        }
 
-    total = sum(count for programme, status, count in grid if kept(programme, status))
-    counted: dict[str, dict[str, int]] = {"programme": defaultdict(int), "status": defaultdict(int)}
-    for programme, status, count in grid:
-        if kept(programme, status, "programme"):
-            counted["programme"][programme] += count
-        if kept(programme, status, "status"):
-            counted["status"][status] += count
-    facets = {
-        name: [
-            FacetValue(value=v, label_th="", count=c, selected=v == getattr(query, name))
-            for v, c in sorted(values.items(), key=lambda vc: (-vc[1], vc[0]))
+        def narrowed(skip: str | None = None) -> int:
+            bits = matched
+            for name, mask in filters.items():
+                if name != skip:
+                    bits &= mask
+            return bits
+
+        result = narrowed()
+        facets: dict[str, list[FacetValue]] = {}
+        for name in FACET_NAMES:
+            base = narrowed(skip=name) if name in filters else result
+            values = [
+                FacetValue(
+                    value=value,
+                    label_th=snap.labels.get((facet, value), ""),
+                    count=(base & mask).bit_count(),
+                    selected=value == chosen[name],
+                )
+                for (facet, value), mask in snap.facets.items()
+                if facet == name and value != "pending"
+            ]
+            facets[name] = sorted(
+                (v for v in values if v.count or v.selected), key=lambda v: (-v.count, v.value)
+            )[:FACET_LIMIT]
+
+        # Ranked tiers: the exact number, then name matches, then the rest;
+        # within each, by status (valid first), then by name (the bit order).
+        exact = snap.numbers.get(fold(query.text))
+        exact_bits = (1 << exact) & result if exact is not None else 0
+        tiers = [exact_bits]
+        if query.terms():
+            tiers.append(name_match & result & ~exact_bits)
+            tiers.append(result & ~name_match & ~exact_bits)
+        else:
+            tiers.append(result & ~exact_bits)
+        ordered = [
+            tier & snap.facets.get(("status", status), 0)
+            for tier in tiers
+            for status in STATUS_ORDER
         ]
-        for name, values in counted.items()
-    }
-    facets.update(_multi_facets(session, query))
+        skip = (query.page - 1) * query.per_page
+        take = query.per_page
+        positions: list[int] = []
+        for segment in ordered:
+            count = segment.bit_count()
+            if skip >= count:
+                skip -= count
+                continue
+            found = list(iter_bits(segment, skip, take))
+            positions += found
+            skip = 0
+            take -= len(found)
+            if not take:
+                break
+        ids = [snap.ids[p] for p in positions]
+        total = result.bit_count()
 
     rows = (
-        session.execute(
-            select(
-                SearchEntry.accreditation_id,
-                SearchEntry.cab_id,
-                SearchEntry.number,
-                SearchEntry.name_en,
-                SearchEntry.name_th,
-                SearchEntry.programme,
-                SearchEntry.standard,
-                SearchEntry.status,
-                SearchEntry.valid_until,
-                SearchEntry.places_en,
-                SearchEntry.places_th,
+        {
+            row.accreditation_id: row
+            for row in session.execute(
+                select(*HIT_COLUMNS).where(SearchEntry.accreditation_id.in_(ids))
             )
-            .where(*_filters(session, query))
-            .order_by(*_rank(query))
-            .limit(query.per_page)
-            .offset((query.page - 1) * query.per_page)
-        ).all()
-        if total
-        else []
+        }
+        if ids
+        else {}
     )
-    return SearchResult(query=query, total=total, hits=[Hit(*row) for row in rows], facets=facets)
+    hits = [Hit(*rows[i]) for i in ids if i in rows]
+    return SearchResult(query=query, total=total, hits=hits, facets=facets)
 
 
-def _multi_facets(session: Session, query: SearchQuery) -> dict[str, list[FacetValue]]:
-    """Field and place counts, each under every filter but its own."""
-    names = ("field", "place")
-    if query.field or query.place:
-        groups: list[tuple[tuple[str, ...], tuple[str, ...]]] = [((n,), (n,)) for n in names]
-    else:
-        groups = [(names, ())]
-    found: dict[str, list[FacetValue]] = {n: [] for n in names}
-    for wanted, skip in groups:
-        statement = (
-            select(SearchFacet.facet, SearchFacet.value, SearchFacet.label_th, func.count())
-            .join(SearchEntry, SearchEntry.accreditation_id == SearchFacet.accreditation_id)
-            .where(SearchFacet.facet.in_(wanted), *_filters(session, query, skip=skip))
-            .group_by(SearchFacet.facet, SearchFacet.value, SearchFacet.label_th)
-        )
-        for facet, value, label, count in session.execute(statement):
-            chosen = getattr(query, facet)
-            found[facet].append(FacetValue(value, label, count, selected=value == chosen))
-    return {
-        name: sorted(values, key=lambda f: (-f.count, f.value))[:FACET_LIMIT]
-        for name, values in found.items()
-    }
-
-
-# -- writing -------------------------------------------------------------------
-
-
-def next_change(
-    valid_until: date, events: Iterable[tuple[date, date | None]], today: date
-) -> date | None:
-    """The first day after ``today`` on which the status could change by itself."""
-    days = [valid_until + timedelta(days=1)]
-    for effective, until in events:
-        days.append(effective)
-        if until is not None:
-            days.append(until + timedelta(days=1))
-    later = [d for d in days if d > today]
-    return min(later) if later else None
-
-
-def reindex(
-    session: Session, now: datetime, accreditation_ids: Collection[int] | None = None
-) -> int:
-    """Rebuild the entries of these accreditations (all when None); returns how many."""
-    ids = None if accreditation_ids is None else sorted(set(accreditation_ids))
-    if ids is not None and not ids:
-        return 0
-    if ids is None:
-        session.execute(delete(SearchFacet))
-        session.execute(delete(SearchEntry))
-        chunks: list[list[int] | None] = [None]
-    else:
-        chunks = [ids[i : i + 5000] for i in range(0, len(ids), 5000)]
-    done = 0
-    for chunk in chunks:
-        if chunk is not None:
-            session.execute(delete(SearchFacet).where(SearchFacet.accreditation_id.in_(chunk)))
-            session.execute(delete(SearchEntry).where(SearchEntry.accreditation_id.in_(chunk)))
-        entries, facets = _build(session, now, chunk)
-        for start in range(0, len(entries), 10_000):
-            session.execute(insert(SearchEntry), entries[start : start + 10_000])
-        for start in range(0, len(facets), 20_000):
-            session.execute(insert(SearchFacet), facets[start : start + 20_000])
-        done += len(entries)
-    return done
-
-
-def _where_ids(statement: Select[Any], column: Any, ids: list[int] | None) -> Select[Any]:
-    return statement if ids is None else statement.where(column.in_(ids))
-
-
-def _build(
-    session: Session, now: datetime, ids: list[int] | None
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    today = local_date(now)
-    found = standings(session, now, ids)
-    events: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
-    for acc_id, effective, until in session.execute(
-        _where_ids(
-            select(
-                StatusEvent.accreditation_id, StatusEvent.effective_date, StatusEvent.end_date
-            ).where(StatusEvent.approved_by_id.is_not(None)),
-            StatusEvent.accreditation_id,
-            ids,
-        )
-    ):
-        events[acc_id].append((effective, until))
-
-    texts: dict[int, dict[str, None]] = defaultdict(dict)
-    fields: dict[int, dict[str, str]] = defaultdict(dict)
-    places: dict[int, dict[str, str]] = defaultdict(dict)
-    scope = _where_ids(
-        select(
-            ScopeItem.accreditation_id,
-            ScopeItem.field_en,
-            ScopeItem.field_th,
-            ScopeItem.product_en,
-            ScopeItem.product_th,
-            ScopeItem.parameter_en,
-            ScopeItem.parameter_th,
-            ScopeItem.method,
-            Site.province_en,
-            Site.province_th,
-            Site.country,
-        )
-        .join(Site, Site.id == ScopeItem.site_id)
-        .distinct(),
-        ScopeItem.accreditation_id,
-        ids,
-    )
-    for (
-        acc_id,
-        f_en,
-        f_th,
-        p_en,
-        p_th,
-        t_en,
-        t_th,
-        method,
-        prov_en,
-        prov_th,
-        country,
-    ) in session.execute(scope):
-        bag = texts[acc_id]
-        for value in (f_en, f_th, p_en, p_th, t_en, t_th, method, prov_en, prov_th):
-            if value:
-                bag.setdefault(value, None)
-        fields[acc_id].setdefault(f_en, f_th)
-        place = prov_en or country
-        places[acc_id].setdefault(place, prov_th or country)
-
-    entries: list[dict[str, Any]] = []
-    facets: list[dict[str, Any]] = []
-    accreditations = _where_ids(
-        select(
-            Accreditation.id,
-            Accreditation.cab_id,
-            Accreditation.number,
-            Accreditation.programme,
-            Accreditation.standard,
-            Accreditation.valid_until,
-            Cab.name_en,
-            Cab.name_th,
-            Cab.national_id,
-        ).join(Cab, Cab.id == Accreditation.cab_id),
-        Accreditation.id,
-        ids,
-    )
-    for (
-        acc_id,
-        cab_id,
-        number,
-        programme,
-        standard,
-        until,
-        name_en,
-        name_th,
-        nid,
-    ) in session.execute(accreditations):
-        standing = found[acc_id]
-        names = f"{name_en}\n{name_th}"
-        body = "\n".join([number, nid, standard, names, *texts[acc_id]])
-        entries.append(
-            {
-                "accreditation_id": acc_id,
-                "cab_id": cab_id,
-                "number": number,
-                "name_en": name_en,
-                "name_th": name_th,
-                "programme": Programme(programme).value,
-                "standard": standard,
-                "status": standing.status.value,
-                "valid_until": until,
-                "recheck_on": next_change(until, events[acc_id], today),
-                "places_en": ", ".join(places[acc_id]),
-                "places_th": ", ".join(places[acc_id].values()),
-                "names": fold(names),
-                "body": fold(body),
-            }
-        )
-        for facet, values in (("field", fields[acc_id]), ("place", places[acc_id])):
-            facets += [
-                {"accreditation_id": acc_id, "facet": facet, "value": v, "label_th": th}
-                for v, th in values.items()
-            ]
-    return entries, facets
-
-
-def recheck_due(session: Session, now: datetime) -> int:
-    """Re-derive the status of entries whose ``recheck_on`` day has come."""
-    today = local_date(now)
-    due = list(
-        session.scalars(select(SearchEntry.accreditation_id).where(SearchEntry.recheck_on <= today))
-    )
-    if not due:
-        return 0
-    found = standings(session, now, due)
-    events: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
-    for acc_id, effective, until in session.execute(
-        select(
-            StatusEvent.accreditation_id, StatusEvent.effective_date, StatusEvent.end_date
-        ).where(StatusEvent.approved_by_id.is_not(None), StatusEvent.accreditation_id.in_(due))
-    ):
-        events[acc_id].append((effective, until))
-    for acc_id, until in session.execute(
-        select(SearchEntry.accreditation_id, SearchEntry.valid_until).where(
-            SearchEntry.accreditation_id.in_(due)
-        )
-    ).all():
-        session.execute(
-            update(SearchEntry)
-            .where(SearchEntry.accreditation_id == acc_id)
-            .values(
-                status=found[acc_id].status.value,
-                recheck_on=next_change(until, events[acc_id], today),
-            )
-        )
-    session.commit()
-    return len(due)
+FACET_NAMES = ("status", "programme", "field", "place")
+HIT_COLUMNS = (
+    SearchEntry.accreditation_id,
+    SearchEntry.cab_id,
+    SearchEntry.number,
+    SearchEntry.name_en,
+    SearchEntry.name_th,
+    SearchEntry.programme,
+    SearchEntry.standard,
+    SearchEntry.status,
+    SearchEntry.valid_until,
+    SearchEntry.places_en,
+    SearchEntry.places_th,
+)

@@ -4,9 +4,9 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-25 18:30:00
 
-SQLite indexes ``search_entry.body`` with an FTS5 table (trigram tokenizer)
-kept in step by triggers; PostgreSQL with a ``pg_trgm`` GIN index. Both find
-Thai substrings without a word segmenter in the database.
+The words of every entry are kept in ``search_word``. SQLite indexes them with
+an FTS5 table (trigram tokenizer) kept in step by triggers; PostgreSQL with a
+``pg_trgm`` GIN index. Both find Thai substrings without a word segmenter.
 """
 
 from __future__ import annotations
@@ -22,17 +22,13 @@ branch_labels = None
 depends_on = None
 
 SQLITE_FTS = [
-    "CREATE VIRTUAL TABLE search_fts USING fts5("
-    "body, content='search_entry', content_rowid='accreditation_id', tokenize='trigram')",
-    "CREATE TRIGGER search_fts_insert AFTER INSERT ON search_entry BEGIN "
-    "INSERT INTO search_fts(rowid, body) VALUES (new.accreditation_id, new.body); END",
-    "CREATE TRIGGER search_fts_delete AFTER DELETE ON search_entry BEGIN "
-    "INSERT INTO search_fts(search_fts, rowid, body) "
-    "VALUES ('delete', old.accreditation_id, old.body); END",
-    "CREATE TRIGGER search_fts_update AFTER UPDATE OF body ON search_entry BEGIN "
-    "INSERT INTO search_fts(search_fts, rowid, body) "
-    "VALUES ('delete', old.accreditation_id, old.body); "
-    "INSERT INTO search_fts(rowid, body) VALUES (new.accreditation_id, new.body); END",
+    "CREATE VIRTUAL TABLE search_word_fts USING fts5("
+    "word, content='search_word', content_rowid='rowid', tokenize='trigram')",
+    "CREATE TRIGGER search_word_fts_insert AFTER INSERT ON search_word BEGIN "
+    "INSERT INTO search_word_fts(rowid, word) VALUES (new.rowid, new.word); END",
+    "CREATE TRIGGER search_word_fts_delete AFTER DELETE ON search_word BEGIN "
+    "INSERT INTO search_word_fts(search_word_fts, rowid, word) "
+    "VALUES ('delete', old.rowid, old.word); END",
 ]
 
 
@@ -70,6 +66,7 @@ def upgrade() -> None:
         sa.Column("places_th", sa.String(length=500), nullable=False),
         sa.Column("names", sa.String(length=700), nullable=False),
         sa.Column("body", sa.Text(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["accreditation_id"],
             ["accreditation.id"],
@@ -85,6 +82,12 @@ def upgrade() -> None:
     op.create_index(op.f("ix_search_entry_programme"), "search_entry", ["programme"])
     op.create_index(op.f("ix_search_entry_status"), "search_entry", ["status"])
     op.create_index(op.f("ix_search_entry_recheck_on"), "search_entry", ["recheck_on"])
+    op.create_index(op.f("ix_search_entry_version"), "search_entry", ["version"])
+    op.create_table(
+        "search_word",
+        sa.Column("word", sa.String(length=300), nullable=False),
+        sa.PrimaryKeyConstraint("word", name=op.f("pk_search_word")),
+    )
     op.create_table(
         "search_facet",
         sa.Column("accreditation_id", sa.Integer(), nullable=False),
@@ -107,20 +110,20 @@ def upgrade() -> None:
             op.execute(statement)
     else:
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        op.execute(
-            "CREATE INDEX ix_search_entry_body_trgm ON search_entry USING gin (body gin_trgm_ops)"
-        )
+        op.execute("CREATE INDEX ix_search_word_trgm ON search_word USING gin (word gin_trgm_ops)")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "sqlite":
-        for trigger in ("insert", "delete", "update"):
-            op.execute(f"DROP TRIGGER IF EXISTS search_fts_{trigger}")
-        op.execute("DROP TABLE IF EXISTS search_fts")
+        for trigger in ("insert", "delete"):
+            op.execute(f"DROP TRIGGER IF EXISTS search_word_fts_{trigger}")
+        op.execute("DROP TABLE IF EXISTS search_word_fts")
     else:
-        op.execute("DROP INDEX IF EXISTS ix_search_entry_body_trgm")
+        op.execute("DROP INDEX IF EXISTS ix_search_word_trgm")
+    op.drop_table("search_word")
     op.drop_index("ix_search_facet_lookup", table_name="search_facet")
     op.drop_table("search_facet")
+    op.drop_index(op.f("ix_search_entry_version"), table_name="search_entry")
     op.drop_index(op.f("ix_search_entry_recheck_on"), table_name="search_entry")
     op.drop_index(op.f("ix_search_entry_status"), table_name="search_entry")
     op.drop_index(op.f("ix_search_entry_programme"), table_name="search_entry")
