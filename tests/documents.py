@@ -20,7 +20,9 @@ def blank_pdf(text: str = "Accreditation certificate") -> bytes:
 
 def demo_instance(folder: Path, bodies: int, **config: Any) -> Flask:
     """A throwaway instance: migrated database, agency PKI and ``bodies`` demo bodies."""
-    from registry import agency, create_app, db, demo
+    from sqlalchemy.orm import Session
+
+    from registry import agency, create_app, db, demo, freshness
 
     folder.mkdir(parents=True, exist_ok=True)
     app = create_app({"INSTANCE": str(folder), **config})
@@ -29,4 +31,6 @@ def demo_instance(folder: Path, bodies: int, **config: Any) -> Flask:
     agency.create_pki(app.config)
     with engine.begin() as conn:
         demo.load(conn, bodies, datetime.now(UTC).date())
+    with Session(engine) as session, session.begin():
+        freshness.ensure_indexed(session, datetime.now(UTC))
     return app
