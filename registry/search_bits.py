@@ -20,6 +20,7 @@ in place, so an answer is never older than the register.
 
 from __future__ import annotations
 
+from array import array
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -72,24 +73,25 @@ def iter_bits(bits: int, skip: int, take: int) -> Iterator[int]:
                         return
 
 
-@dataclass
 class Postings:
-    """Word -> positions, as lists until they grow dense enough for a bitmap."""
+    """Word id -> positions: lists while loading or small, bitmaps once dense."""
 
-    small: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
-    dense: dict[str, int] = field(default_factory=dict)
+    def __init__(self) -> None:
+        self.small: dict[int, array[int]] = defaultdict(lambda: array("i"))
+        self.dense: dict[int, int] = {}
 
-    def add(self, word: str, position: int) -> None:
+    def add(self, word: int, position: int) -> None:
         if word in self.dense:
             self.dense[word] |= 1 << position
-            return
-        found = self.small[word]
-        found.append(position)
-        if len(found) > DENSE:
-            self.dense[word] = bits_of(found, max(found) + 1)
-            del self.small[word]
+        else:
+            self.small[word].append(position)
 
-    def remove(self, word: str, position: int) -> None:
+    def compact(self, size: int) -> None:
+        """Turn the lists that grew long into bitmaps (once, after a load)."""
+        for word in [w for w, found in self.small.items() if len(found) > DENSE]:
+            self.dense[word] = bits_of(self.small.pop(word), size)
+
+    def remove(self, word: int, position: int) -> None:
         if word in self.dense:
             self.dense[word] &= ~(1 << position)
         elif word in self.small:
@@ -97,7 +99,7 @@ class Postings:
             if position in found:
                 found.remove(position)
 
-    def union(self, words: Iterable[str], size: int) -> int:
+    def union(self, words: Iterable[int], size: int) -> int:
         bits = 0
         scattered: list[int] = []
         for word in words:
@@ -112,8 +114,10 @@ class Postings:
 
 @dataclass
 class Entry:
-    words: frozenset[str]
-    name_words: frozenset[str]
+    """What a position holds, kept compact so that it can be cleared later."""
+
+    words: array[int]
+    name_words: array[int]
     facets: tuple[tuple[str, str], ...]
     number: str
 
@@ -126,6 +130,7 @@ class Snapshot:
     ids: list[int] = field(default_factory=list)
     positions: dict[int, int] = field(default_factory=dict)
     entries: list[Entry | None] = field(default_factory=list)
+    vocabulary: dict[str, int] = field(default_factory=dict)
     words: Postings = field(default_factory=Postings)
     names: Postings = field(default_factory=Postings)
     facets: dict[tuple[str, str], int] = field(default_factory=lambda: defaultdict(int))
@@ -133,13 +138,29 @@ class Snapshot:
     numbers: dict[str, int] = field(default_factory=dict)
     everything: int = 0
     terms: OrderedDict[str, tuple[int, int]] = field(default_factory=OrderedDict)
+    _keys: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
 
     @property
     def size(self) -> int:
         return len(self.ids)
 
-    def place(self, acc_id: int, row: Any, facets: list[tuple[str, str, str]]) -> None:
-        """Put one entry's row in, replacing what the position held before."""
+    def word_ids(self, text: str) -> array[int]:
+        vocabulary = self.vocabulary
+        return array("i", (vocabulary.setdefault(w, len(vocabulary)) for w in words_of(text)))
+
+    def place(
+        self,
+        acc_id: int,
+        row: Any,
+        facets: list[tuple[str, str, str]],
+        keyed: dict[tuple[str, str], list[int]] | None = None,
+    ) -> None:
+        """Put one entry's row in, replacing what its position held before.
+
+        During a full load (``keyed`` given) facet positions are collected as
+        lists and turned into bitmaps once at the end; growing a large bitmap
+        one bit at a time copies it every time.
+        """
         position = self.positions.get(acc_id)
         if position is None:
             position = len(self.ids)
@@ -148,15 +169,19 @@ class Snapshot:
             self.positions[acc_id] = position
         else:
             self._clear(position)
-        bit = 1 << position
-        keys: list[tuple[str, str]] = [("programme", row.programme), ("status", row.status)]
-        for facet, value, label in facets:
-            keys.append((facet, value))
-            self.labels[(facet, value)] = label
-        for key in keys:
-            self.facets[key] |= bit
-        words = frozenset(words_of(row.body))
-        name_words = frozenset(words_of(row.names))
+        # Facet keys are shared objects: a million copies of ("field", ...) add up.
+        labels = self.labels
+        keys: list[tuple[str, str]] = []
+        for facet, value, label in [
+            ("programme", row.programme, ""),
+            ("status", row.status, ""),
+            *facets,
+        ]:
+            key = (facet, value)
+            if key not in labels:
+                labels[key] = label
+            keys.append(self._keys.setdefault(key, key))
+        words, name_words = self.word_ids(row.body), self.word_ids(row.names)
         for word in words:
             self.words.add(word, position)
         for word in name_words:
@@ -164,6 +189,14 @@ class Snapshot:
         number = row.number.casefold()
         self.numbers[number] = position
         self.entries[position] = Entry(words, name_words, tuple(keys), number)
+        if keyed is not None:
+            for key in keys:
+                keyed[key].append(position)
+            keyed[("", "")].append(position)
+            return
+        bit = 1 << position
+        for key in keys:
+            self.facets[key] |= bit
         self.everything |= bit
 
     def _clear(self, position: int) -> None:
@@ -193,7 +226,7 @@ ENTRY_COLUMNS = (
 
 
 def _load(snapshot: Snapshot, session: Session, since: int | None) -> None:
-    entries = select(*ENTRY_COLUMNS)
+    entries = select(*ENTRY_COLUMNS).execution_options(yield_per=5000)
     facets = select(
         SearchFacet.accreditation_id, SearchFacet.facet, SearchFacet.value, SearchFacet.label_th
     )
@@ -206,8 +239,16 @@ def _load(snapshot: Snapshot, session: Session, since: int | None) -> None:
     by_entry: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
     for acc_id, facet, value, label in session.execute(facets):
         by_entry[acc_id].append((facet, value, label))
+    keyed: dict[tuple[str, str], list[int]] | None = defaultdict(list) if since is None else None
     for row in session.execute(entries):
-        snapshot.place(row.accreditation_id, row, by_entry.get(row.accreditation_id, []))
+        snapshot.place(row.accreditation_id, row, by_entry.get(row.accreditation_id, []), keyed)
+    if keyed is not None:
+        size = snapshot.size
+        snapshot.everything = bits_of(keyed.pop(("", "")), size)
+        for key, found in keyed.items():
+            snapshot.facets[key] = bits_of(found, size)
+        snapshot.words.compact(size)
+        snapshot.names.compact(size)
     snapshot.terms.clear()
 
 
@@ -260,7 +301,8 @@ def term_bits(snapshot: Snapshot, session: Session, term: str) -> tuple[int, int
     if with_lock is not None:
         snapshot.terms.move_to_end(term)
         return with_lock
-    words = matching_words(session, term)
+    vocabulary = snapshot.vocabulary
+    words = [vocabulary[w] for w in matching_words(session, term) if w in vocabulary]
     found = (
         snapshot.words.union(words, snapshot.size),
         snapshot.names.union(words, snapshot.size),
