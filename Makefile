@@ -11,7 +11,7 @@ PORT ?= 5000
 
 # Debian packages the tests drive for real: pdfsig/pdftoppm, qpdf, SoftHSM2,
 # certutil (NSS) and the browser. Kept in this one list.
-SYSTEM_DEPS := poppler-utils qpdf softhsm2 libnss3-tools chromium
+SYSTEM_DEPS := poppler-utils qpdf softhsm2 libnss3-tools chromium wrk
 
 .PHONY: setup run test bench fuzz lint format system-deps screenshots translations clean
 
@@ -54,7 +54,7 @@ test: setup system-deps
 fuzz: setup system-deps
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20000} $(BIN)/pytest tests/verifier/test_fuzz.py -q
 
-bench: setup
+bench: setup system-deps
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)
 
 screenshots: setup

@@ -33,7 +33,7 @@ def security_headers(response: Response) -> Response:
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     """Build the app from ``ACCREDIT_*`` variables, overridden by ``config``."""
-    from . import api, errors, limits, opendata, pki_routes, public, verify_web
+    from . import api, caching, errors, limits, opendata, pki_routes, public, verify_web
 
     values = settings.from_environ(overrides=config)
     app = Flask(__name__, template_folder=str(TEMPLATES), instance_path=values["INSTANCE"])
@@ -59,4 +59,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     limits.limit_view(app, "verify.page_upload", upload=True)
     limits.limit_view(app, "verify.api_upload", upload=True)
     app.after_request(security_headers)
+    caching.init_app(app)
     return app

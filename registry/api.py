@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, jsonify
+from flask import Blueprint, jsonify
 
 from verifier.report import CHECK_NAMES, CertificateStatus, DocumentVerdict, Verdict
 
@@ -18,11 +18,6 @@ from .programmes import Programme
 from .status import PUBLIC_STATUSES
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-
-@bp.before_request
-def force_json() -> None:
-    g.api = True
 
 
 @bp.get("/search")

@@ -1,11 +1,15 @@
 """HTTP caching of public pages, keyed on the register's version.
 
 A public page depends only on its URL, its variant (language or JSON) and the
-register: ``freshness.current`` gives a version that moves with every
-decision, issuance and Bangkok day. So a page's ETag is a digest of those, a
-revalidation costs one small query, and a rendered page can be reused by this
-process until the version moves. Nothing stale is ever served: the version is
-read on every request.
+register: ``freshness.peek`` gives a version that moves with every decision,
+issuance and Bangkok day. So a page's ETag is a digest of those, and a
+revalidation costs one tiny query.
+
+Rendered pages are also kept in memory and served by ``PageCacheMiddleware``
+in front of Flask: a cache hit costs the version query, a dictionary lookup
+and the bytes, which is what lets the QR landing page run near the speed of a
+bare "hello world". Nothing stale is ever served: the version is read on
+every request, and the key contains it.
 """
 
 from __future__ import annotations
@@ -18,24 +22,57 @@ from datetime import UTC, datetime
 from functools import wraps
 from threading import Lock
 from typing import Any
+from urllib.parse import parse_qs
 
-from flask import Response, current_app, make_response, request
+from flask import Flask, Response, current_app, make_response, request
+from werkzeug.datastructures import MIMEAccept
+from werkzeug.http import http_date, parse_accept_header, parse_cookie, parse_etags
 
 from . import freshness
-from .db import get_session
-from .i18n import current_lang
+from .db import get_engine
+from .i18n import choose_locale
 
 MAX_AGE = 60
 #: Responses worth keeping; anything else is rendered every time.
 CACHEABLE = frozenset({200, 400, 404})
+#: Headers never replayed from the cache: they belong to one request.
+PER_REQUEST = frozenset({"set-cookie", "date", "content-length"})
+KEY = "accredit.page_key"
+
+
+def json_wanted(environ: dict[str, Any], args: dict[str, list[str]]) -> bool:
+    if environ.get("PATH_INFO", "").startswith("/api/"):
+        return True
+    if args.get("format", [""])[0] == "json":
+        return True
+    accept = parse_accept_header(environ.get("HTTP_ACCEPT"), MIMEAccept)
+    return accept.best_match(["text/html", "application/json"]) == "application/json"
+
+
+def variant_of(environ: dict[str, Any]) -> tuple[str, bool]:
+    """The page's variant (``json``, ``en`` or ``th``) and whether a cookie must be set."""
+    args = parse_qs(environ.get("QUERY_STRING", ""))
+    cookie = parse_cookie(environ).get("lang")
+    asked = args.get("lang", [None])[0]
+    lang = choose_locale(asked, cookie, environ.get("HTTP_ACCEPT_LANGUAGE"))
+    sets_cookie = asked is not None and asked == lang and cookie != asked
+    return ("json" if json_wanted(environ, args) else lang), sets_cookie
+
+
+def page_key(environ: dict[str, Any], variant: str, version: freshness.Version) -> tuple[str, ...]:
+    return (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), variant, version.tag)
+
+
+def etag_of(key: tuple[str, ...]) -> str:
+    return hashlib.sha256("\0".join(key).encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
 class Stored:
-    body: bytes
-    status: int
-    mimetype: str
+    status: str
     headers: tuple[tuple[str, str], ...]
+    body: bytes
+    etag: str
 
 
 class PageCache:
@@ -69,51 +106,76 @@ class PageCache:
                 self.used -= len(evicted.body)
 
 
-_cache = PageCache(max_bytes=64 * 1024 * 1024)
-#: Headers a stored page keeps (the rest are set afresh on every response).
-KEPT_HEADERS = ("Content-Disposition", "Link")
+class PageCacheMiddleware:
+    """Serves stored pages before Flask; stores what ``public_page`` views marked."""
+
+    def __init__(self, app: Flask, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.app = app
+        self.wsgi_app = app.wsgi_app
+        self.cache = PageCache(max_bytes)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("REQUEST_METHOD") != "GET" or not self.app.config.get("PAGE_CACHE"):
+            return self.wsgi_app(environ, start_response)
+        path = environ.get("PATH_INFO", "")
+        if path.startswith(("/static/", "/pki/", "/exports/", "/healthz")):
+            return self.wsgi_app(environ, start_response)
+        variant, sets_cookie = variant_of(environ)
+        version = freshness.peek(get_engine(self.app), datetime.now(UTC))
+        key = page_key(environ, variant, version)
+        stored = None if sets_cookie else self.cache.get(key)
+        if stored is not None:
+            headers = [*stored.headers, ("Date", http_date())]
+            if stored.status.startswith("200") and stored.etag in parse_etags(
+                environ.get("HTTP_IF_NONE_MATCH")
+            ):
+                kept = [(k, v) for k, v in headers if k.lower() != "content-type"]
+                start_response("304 Not Modified", kept)
+                return [b""]
+            start_response(stored.status, [*headers, ("Content-Length", str(len(stored.body)))])
+            return [stored.body]
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"], captured["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        body = self.wsgi_app(environ, capture)
+        marked = environ.get(KEY)
+        status = captured.get("status", "")
+        if marked is None or int(status[:3] or 0) not in CACHEABLE:
+            return body
+        chunks = list(body)
+        if hasattr(body, "close"):
+            body.close()
+        kept = tuple((k, v) for k, v in captured["headers"] if k.lower() not in PER_REQUEST)
+        self.cache.put(marked[0], Stored(status, kept, b"".join(chunks), marked[1]))
+        return chunks
 
 
-def variant(json: bool) -> str:
-    return "json" if json else current_lang()
+def public_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Make a view conditional (ETag, Last-Modified, 304) and cacheable per version."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        version = freshness.peek(get_engine(), datetime.now(UTC))
+        variant, _ = variant_of(request.environ)
+        key = page_key(request.environ, variant, version)
+        etag = etag_of(key)
+        response = make_response(view(*args, **kwargs))
+        if not response.is_streamed and current_app.config.get("PAGE_CACHE"):
+            request.environ[KEY] = (key, etag)
+        response.set_etag(etag)
+        response.last_modified = version.last_modified
+        response.cache_control.public = True
+        response.cache_control.max_age = MAX_AGE
+        response.vary.update(("Accept", "Accept-Language", "Cookie"))
+        if response.status_code == 200:
+            return response.make_conditional(request)
+        return response
+
+    return wrapper
 
 
-def public_page(wants_json: Callable[[], bool]) -> Callable[[Callable[..., Any]], Any]:
-    """Make a view conditional (ETag, Last-Modified, 304) and cached per version."""
-
-    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
-        @wraps(view)
-        def wrapper(*args: Any, **kwargs: Any) -> Response:
-            version = freshness.current(get_session(), datetime.now(UTC))
-            key = (request.full_path, variant(wants_json()), version.tag)
-            etag = hashlib.sha256("\0".join(key).encode()).hexdigest()[:32]
-            use_cache = current_app.config.get("PAGE_CACHE", True)
-            stored = _cache.get(key) if use_cache else None
-            if stored is None:
-                response = make_response(view(*args, **kwargs))
-                if use_cache and response.status_code in CACHEABLE and not response.is_streamed:
-                    stored = Stored(
-                        body=response.get_data(),
-                        status=response.status_code,
-                        mimetype=response.mimetype or "text/html",
-                        headers=tuple(
-                            (k, v) for k, v in response.headers.items() if k in KEPT_HEADERS
-                        ),
-                    )
-                    _cache.put(key, stored)
-            else:
-                response = Response(stored.body, status=stored.status, mimetype=stored.mimetype)
-                for name, value in stored.headers:
-                    response.headers[name] = value
-            response.set_etag(etag)
-            response.last_modified = version.last_modified
-            response.cache_control.public = True
-            response.cache_control.max_age = MAX_AGE
-            response.vary.update(("Accept", "Accept-Language", "Cookie"))
-            if response.status_code == 200:
-                return response.make_conditional(request)
-            return response
-
-        return wrapper
-
-    return decorate
+def init_app(app: Flask) -> None:
+    app.wsgi_app = PageCacheMiddleware(app)  # type: ignore[method-assign]

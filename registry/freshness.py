@@ -8,11 +8,14 @@ that version and the Bangkok date) can never outlive the change.
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from . import search_index
@@ -52,6 +55,45 @@ def bump(session: Session, now: datetime) -> int:
         .values(version=RegisterState.version + 1, changed_at=now)
         .returning(RegisterState.version)
     ).scalar_one()
+
+
+_local = threading.local()
+VERSION_SQL = "SELECT version, changed_at FROM register_state WHERE id = 1"
+
+
+def peek(engine: Engine, now: datetime) -> Version:
+    """The register's version, from one tiny query on a connection kept for it.
+
+    Every public page asks this on every request, so it skips the ORM and the
+    pool: each thread of each process keeps one autocommit connection per
+    database. A broken connection is replaced once.
+    """
+    key = (os.getpid(), id(engine))
+    connections: dict[tuple[int, int], Any] = _local.__dict__.setdefault("connections", {})
+    for attempt in (1, 2):
+        connection = connections.get(key)
+        if connection is None:
+            pooled = engine.raw_connection()
+            pooled.detach()
+            connection = pooled.dbapi_connection
+            if engine.dialect.name == "postgresql":
+                connection.rollback()  # type: ignore[union-attr]
+                connection.autocommit = True  # type: ignore[union-attr]
+            connections[key] = connection
+        try:
+            cursor = connection.cursor()
+            cursor.execute(VERSION_SQL)
+            number, at = cursor.fetchone()
+            cursor.close()
+            break
+        except Exception:
+            connections.pop(key, None)
+            if attempt == 2:
+                raise
+    if isinstance(at, str):  # SQLite hands back text
+        at = datetime.fromisoformat(at)
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+    return Version(number=number, changed_at=at, day=local_date(now).isoformat())
 
 
 def current(session: Session, now: datetime) -> Version:

@@ -14,6 +14,8 @@ from urllib.parse import urlencode
 from babel.dates import format_date as babel_format_date
 from flask import Flask, Response, current_app, request
 from flask_babel import Babel, get_locale, lazy_gettext
+from werkzeug.datastructures import LanguageAccept
+from werkzeug.http import parse_accept_header
 
 from .programmes import Programme
 from .status import BANGKOK, AccreditationStatus, EventKind
@@ -93,11 +95,21 @@ def lang_switch(lang: str) -> str:
     return urlencode([*values, ("lang", lang)])
 
 
+def choose_locale(asked: str | None, cookie: str | None, accept_language: str | None) -> str:
+    """``?lang=``, then the cookie, then ``Accept-Language``; English otherwise."""
+    for chosen in (asked, cookie):
+        if chosen in LOCALES:
+            return chosen  # type: ignore[return-value]
+    accepted = parse_accept_header(accept_language or "", LanguageAccept)
+    return accepted.best_match(LOCALES) or "en"
+
+
 def select_locale() -> str:
-    chosen = request.args.get("lang") or request.cookies.get("lang")
-    if chosen in LOCALES:
-        return chosen
-    return request.accept_languages.best_match(LOCALES) or "en"
+    return choose_locale(
+        request.args.get("lang"),
+        request.cookies.get("lang"),
+        request.headers.get("Accept-Language"),
+    )
 
 
 def status_label(status: str) -> str:

@@ -7,7 +7,7 @@ buyer scanning codes on a trade-fair stand must never be refused.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app
+from flask import Blueprint, Flask, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -22,6 +22,16 @@ def _upload() -> str:
     return str(current_app.config["UPLOAD_RATE_LIMIT"])
 
 
+#: Endpoints with a limit; every other request skips the limiter at once.
+LIMITED: set[str] = set()
+
+
+@limiter.request_filter
+def _unlimited() -> bool:
+    endpoint = request.endpoint or ""
+    return endpoint not in LIMITED and not endpoint.startswith("api.")
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["RATE_LIMIT_STORAGE"])
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
@@ -33,5 +43,6 @@ def limit_blueprint(blueprint: Blueprint) -> None:
 
 
 def limit_view(app: Flask, endpoint: str, upload: bool = False) -> None:
+    LIMITED.add(endpoint)
     view = app.view_functions[endpoint]
     app.view_functions[endpoint] = limiter.limit(_upload if upload else _general)(view)

@@ -236,7 +236,7 @@ ATOM = "http://www.w3.org/2005/Atom"
 
 
 @bp.get("/feeds/status.atom")
-@public_page(lambda: False)
+@public_page
 def status_feed() -> Response:
     """The latest approved status decisions, newest first."""
     session = get_session()

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, current_app, g, render_template, request
+from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from .caching import public_page
+from .caching import json_wanted, public_page
 from .db import get_session
 from .records import accreditation_record, cab_record, scope_filters
 from .search import SearchQuery, SearchRefused, search
@@ -20,10 +20,8 @@ bp = Blueprint("public", __name__)
 
 
 def wants_json() -> bool:
-    if g.get("api"):
-        return True
-    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
-    return request.args.get("format") == "json" or best == "application/json"
+    """JSON for ``/api/...``, ``?format=json`` or ``Accept: application/json``."""
+    return json_wanted(request.environ, request.args.to_dict(flat=False))
 
 
 def respond(data: dict[str, Any], template: str) -> Any:
@@ -39,7 +37,7 @@ def refused(exc: Exception) -> Any:
 
 @bp.get("/")
 @bp.get("/search")
-@public_page(wants_json)
+@public_page
 def index() -> Any:
     """Search is the home page: by default, every body accredited now."""
     try:
@@ -53,7 +51,7 @@ def index() -> Any:
 
 
 @bp.get("/cab/<int:cab_id>")
-@public_page(wants_json)
+@public_page
 def cab(cab_id: int) -> Any:
     data = cab_record(get_session(), cab_id, datetime.now(UTC)) if cab_id < 2**31 else None
     if data is None:
@@ -67,7 +65,7 @@ def cab(cab_id: int) -> Any:
 
 
 @bp.get("/a/<number>")
-@public_page(wants_json)
+@public_page
 def accreditation(number: str) -> Any:
     try:
         filters = scope_filters(request.args)
@@ -118,7 +116,7 @@ def show_answer(number: str) -> Any:
 
 @bp.get("/V/<path:token>")
 @bp.get("/v/<path:token>")
-@public_page(wants_json)
+@public_page
 def qr_landing(token: str) -> Any:
     """Where a phone lands after scanning a certificate's QR code."""
     from verifier.errors import QrError
@@ -172,7 +170,7 @@ def lookup() -> Any:
 
 
 @bp.get("/c/<path:number>")
-@public_page(wants_json)
+@public_page
 def certificate(number: str) -> Any:
     """The same answer as the QR page, for people who type the number."""
     found = show_answer(number[:80])

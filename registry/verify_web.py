@@ -120,9 +120,6 @@ def page_upload() -> Any:
 
 @bp.post("/api/v1/verify")
 def api_upload() -> Any:
-    from flask import g
-
-    g.api = True
     results = check_uploads()
     if not isinstance(results, list):
         return results
