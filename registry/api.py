@@ -35,9 +35,9 @@ def accreditation(number: str) -> Any:
     return public.accreditation(number)
 
 
-@bp.get("/certificates/<path:number>")
-def certificate(number: str) -> Any:
-    return public.certificate(number)
+@bp.get("/certificates/<accreditation>/<revision>")
+def certificate(accreditation: str, revision: str) -> Any:
+    return public.certificate(f"{accreditation}/{revision}")
 
 
 @bp.get("/qr/<path:token>")
@@ -427,10 +427,13 @@ def openapi_document() -> dict[str, Any]:
                 400,
                 404,
             ),
-            "/api/v1/certificates/{number}": _get(
-                "The register's answer about a certificate revision",
+            "/api/v1/certificates/{accreditation}/{revision}": _get(
+                "The register's answer about a certificate revision (number Testing-0123/R2)",
                 "CertificateAnswer",
-                [_param("number", "path", STRING, "Certificate number, e.g. Testing-0123/R2")],
+                [
+                    _param("accreditation", "path", STRING, "Accreditation number, Testing-0123"),
+                    _param("revision", "path", {"type": "string", "pattern": "^R[0-9]+$"}, "R2"),
+                ],
                 404,
             ),
             "/api/v1/qr/{token}": _get(
@@ -440,6 +443,17 @@ def openapi_document() -> dict[str, Any]:
                 400,
                 404,
             ),
+            "/api/v1/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
             "/api/v1/verify": {
                 "post": {
                     "summary": "Verify one or more certificate PDFs (never stored)",

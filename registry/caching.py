@@ -26,7 +26,13 @@ from urllib.parse import parse_qs
 
 from flask import Flask, Response, current_app, make_response, request
 from werkzeug.datastructures import MIMEAccept
-from werkzeug.http import http_date, parse_accept_header, parse_cookie, parse_etags
+from werkzeug.http import (
+    http_date,
+    is_resource_modified,
+    parse_accept_header,
+    parse_cookie,
+    parse_date,
+)
 
 from . import freshness
 from .db import get_engine
@@ -38,6 +44,9 @@ CACHEABLE = frozenset({200, 400, 404})
 #: Headers never replayed from the cache: they belong to one request.
 PER_REQUEST = frozenset({"set-cookie", "date", "content-length"})
 KEY = "accredit.page_key"
+#: Pages served from memory before Flask. Search and the API are left to Flask,
+#: where the rate limiter sees every request.
+SERVED_BEFORE_FLASK = ("/V/", "/v/", "/c/", "/a/", "/cab/", "/feeds/")
 
 
 def json_wanted(environ: dict[str, Any], args: dict[str, list[str]]) -> bool:
@@ -73,6 +82,7 @@ class Stored:
     headers: tuple[tuple[str, str], ...]
     body: bytes
     etag: str
+    last_modified: datetime | None
 
 
 class PageCache:
@@ -117,8 +127,7 @@ class PageCacheMiddleware:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if environ.get("REQUEST_METHOD") != "GET" or not self.app.config.get("PAGE_CACHE"):
             return self.wsgi_app(environ, start_response)
-        path = environ.get("PATH_INFO", "")
-        if path.startswith(("/static/", "/pki/", "/exports/", "/healthz")):
+        if not environ.get("PATH_INFO", "").startswith(SERVED_BEFORE_FLASK):
             return self.wsgi_app(environ, start_response)
         variant, sets_cookie = variant_of(environ)
         version = freshness.peek(get_engine(self.app), datetime.now(UTC))
@@ -126,8 +135,8 @@ class PageCacheMiddleware:
         stored = None if sets_cookie else self.cache.get(key)
         if stored is not None:
             headers = [*stored.headers, ("Date", http_date())]
-            if stored.status.startswith("200") and stored.etag in parse_etags(
-                environ.get("HTTP_IF_NONE_MATCH")
+            if stored.status.startswith("200") and not is_resource_modified(
+                environ, etag=stored.etag, last_modified=stored.last_modified
             ):
                 kept = [(k, v) for k, v in headers if k.lower() != "content-type"]
                 start_response("304 Not Modified", kept)
@@ -149,7 +158,11 @@ class PageCacheMiddleware:
         if hasattr(body, "close"):
             body.close()
         kept = tuple((k, v) for k, v in captured["headers"] if k.lower() not in PER_REQUEST)
-        self.cache.put(marked[0], Stored(status, kept, b"".join(chunks), marked[1]))
+        modified = dict((k.lower(), v) for k, v in kept).get("last-modified")
+        self.cache.put(
+            marked[0],
+            Stored(status, kept, b"".join(chunks), marked[1], parse_date(modified)),
+        )
         return chunks
 
 

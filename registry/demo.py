@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from importlib.resources import files
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, insert, select, text
 
 from .models import (
     Accreditation,
@@ -547,4 +547,14 @@ def load(conn: Connection, count: int, anchor: date) -> int:
     ):
         for chunk in _chunks(rows):
             conn.execute(insert(table), chunk)
+    if conn.dialect.name == "postgresql":
+        # Ids were given explicitly: move the sequences past them for later inserts.
+        for table in (Cab, Site, Accreditation, ScopeItem, StatusEvent):
+            name = table.__tablename__
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
+                    f"(SELECT max(id) FROM {name}))"
+                )
+            )
     return len(missing)
