@@ -64,8 +64,16 @@ def wait_for(port: int, timeout: float = 30) -> None:
 def gunicorn(app: str, env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     binary = Path(sys.executable).parent / "gunicorn"
     return subprocess.Popen(
-        [str(binary), "--workers", "2", "--bind", f"127.0.0.1:{port}", "--log-level", "warning",
-         app],
+        [
+            str(binary),
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            app,
+        ],
         env=env,
         cwd=ROOT,
     )
@@ -128,8 +136,10 @@ def landing(args: argparse.Namespace) -> None:
         page = serve_and_load("registry:create_app()", env, path)
         print(f"   QR landing (10,000 bodies): {page:,.0f} requests/s")
         print(f"   hello-world baseline:       {hello:,.0f} requests/s")
-        print(f"   ratio {page / hello:.2f}x (target >= 0.6x); gunicorn 2 workers, wrk "
-              f"{CONNECTIONS} connections, {SECONDS} s each, loopback")
+        print(
+            f"   ratio {page / hello:.2f}x (target >= 0.6x); gunicorn 2 workers, wrk "
+            f"{CONNECTIONS} connections, {SECONDS} s each, loopback"
+        )
 
 
 QUERY_MIX_SEED = 20261125
@@ -140,16 +150,31 @@ def query_mix(session: Session, count: int = 200) -> list[dict[str, str]]:
     rng = random.Random(QUERY_MIX_SEED)
     items = session.execute(
         select(
-            ScopeItem.product_en, ScopeItem.product_th, ScopeItem.parameter_en,
-            ScopeItem.parameter_th, ScopeItem.method,
+            ScopeItem.product_en,
+            ScopeItem.product_th,
+            ScopeItem.parameter_en,
+            ScopeItem.parameter_th,
+            ScopeItem.method,
         ).limit(5000)
     ).all()
     accs = session.execute(select(Accreditation.number).limit(5000)).scalars().all()
-    names = session.execute(
-        select(Accreditation.cab_id).limit(1)
-    ).all()  # noqa: F841 - names come from the catalogue words below
-    words_en = ["lead", "rice", "shrimp", "tuna", "glove", "tensile", "salmonella", "steel",
-                "voltage", "mercury", "aflatoxin", "siam", "chon buri", "bangkok", "pressure"]
+    words_en = [
+        "lead",
+        "rice",
+        "shrimp",
+        "tuna",
+        "glove",
+        "tensile",
+        "salmonella",
+        "steel",
+        "voltage",
+        "mercury",
+        "aflatoxin",
+        "siam",
+        "chon buri",
+        "bangkok",
+        "pressure",
+    ]
     words_th = ["ตะกั่ว", "ข้าว", "กุ้ง", "ทูน่า", "ถุงมือ", "แรงดึง", "เหล็ก", "ปรอท", "สยาม"]
     mix: list[dict[str, str]] = []
     kinds = ["word_en", "word_th", "product", "parameter_th", "method", "number", "filtered"]
@@ -168,8 +193,14 @@ def query_mix(session: Session, count: int = 200) -> list[dict[str, str]]:
         elif kind == "number":
             mix.append({"q": rng.choice(accs)})
         else:
-            mix.append({"q": rng.choice(words_en), "status": "all", "programme": "testing",
-                        "page": str(rng.randint(1, 5))})
+            mix.append(
+                {
+                    "q": rng.choice(words_en),
+                    "status": "all",
+                    "programme": "testing",
+                    "page": str(rng.randint(1, 5)),
+                }
+            )
     return mix
 
 
@@ -194,8 +225,10 @@ def search_backend(url: str, label: str) -> None:
     samples.sort()
     p50 = statistics.median(samples)
     p95 = samples[int(len(samples) * 0.95) - 1]
-    print(f"   {label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {samples[-1]:.1f} ms over "
-          f"{len(samples)} queries (target p95 <= 50 ms)")
+    print(
+        f"   {label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {samples[-1]:.1f} ms over "
+        f"{len(samples)} queries (target p95 <= 50 ms)"
+    )
 
 
 def prepared(url: str, marker: Path) -> None:

@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
-from registry.demo import national_id
 from registry import freshness
+from registry.demo import national_id
 from registry.models import (
     Accreditation,
     Cab,

@@ -235,7 +235,11 @@ def test_exports_stream_the_whole_register(get, app):
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows and {"accreditation_number", "item_status", "product_th"} <= set(rows[0])
     assert {r["accreditation_status"] for r in rows} <= {
-        "valid", "suspended", "partially_suspended", "withdrawn", "expired"
+        "valid",
+        "suspended",
+        "partially_suspended",
+        "withdrawn",
+        "expired",
     }
     data = json.loads(get("/exports/registry.json").get_data(as_text=True))
     numbers = {a["number"] for c in data["cabs"] for a in c["accreditations"]}
