@@ -51,6 +51,7 @@ class Answer:
             "since": self.since.isoformat() if self.since else None,
             "until": self.standing.until.isoformat() if self.standing.until else None,
             "reason": self.standing.reason,
+            "reason_th": getattr(self.standing.reason, "th", None),
             "certificate": {
                 "number": cert.number,
                 "revision": cert.revision,

@@ -182,6 +182,7 @@ def _schemas() -> dict[str, Any]:
                         "since": _nullable("string", format="date"),
                         "until": _nullable("string", format="date"),
                         "reason": _nullable("string"),
+                        "reason_th": _nullable("string"),
                     }
                 ),
                 "cab": _object(
@@ -271,6 +272,7 @@ def _schemas() -> dict[str, Any]:
                 "since": _nullable("string", format="date"),
                 "until": _nullable("string", format="date"),
                 "reason": _nullable("string"),
+                "reason_th": _nullable("string"),
                 "certificate": _object(
                     {
                         "number": STRING,

@@ -82,6 +82,23 @@ def accreditation(number: str) -> Any:
     return respond(data, "accreditation.html")
 
 
+#: The web pages' Thai typeface: the certificate's own Sarabun, served from here.
+WEB_FONTS = frozenset({"Sarabun-Regular.ttf", "Sarabun-Bold.ttf"})
+
+
+@bp.get("/fonts/<name>")
+def font(name: str) -> Any:
+    from flask import abort, send_from_directory
+
+    from .certificate_pdf import FONTS
+
+    if name not in WEB_FONTS:
+        abort(404)
+    response = send_from_directory(FONTS, name, mimetype="font/ttf", max_age=30 * 86400)
+    response.cache_control.public = True
+    return response
+
+
 @bp.get("/healthz")
 def healthz() -> Any:
     try:

@@ -187,6 +187,7 @@ def accreditation_record(
             "since": _iso(standing.since),
             "until": _iso(standing.until),
             "reason": standing.reason,
+            "reason_th": getattr(standing.reason, "th", None),
         },
         "cab": {
             "id": acc.cab.id,

@@ -15,7 +15,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from .models import Accreditation, ScopeItem, StatusEvent, status_event_item
-from .status import Event, Standing, derive
+from .status import Event, Reason, Standing, derive
 
 
 def _restrict(query: Select, column: object, ids: Collection[int] | None) -> Select:
@@ -61,19 +61,20 @@ def standings(
                 StatusEvent.effective_date,
                 StatusEvent.end_date,
                 StatusEvent.reason_en,
+                StatusEvent.reason_th,
             ).where(approved),
             StatusEvent.accreditation_id,
             ids,
         )
     ):
-        event_id, acc_id, kind, effective, end, reason = row
+        event_id, acc_id, kind, effective, end, reason_en, reason_th = row
         events[acc_id].append(
             Event(
                 kind=kind,
                 effective=effective,
                 until=end,
                 items=frozenset(event_items.get(event_id, ())),
-                reason=reason or None,
+                reason=Reason(reason_en, reason_th) if reason_en or reason_th else None,
                 seq=event_id,
             )
         )

@@ -82,6 +82,17 @@ ITEM_KINDS_OPTIONAL = frozenset({EventKind.SUSPENDED, EventKind.REINSTATED})
 WITHDRAWAL_KINDS = frozenset({EventKind.WITHDRAWN, EventKind.VOLUNTARILY_WITHDRAWN})
 
 
+class Reason(str):
+    """A decision's reason: the English text, carrying its Thai wording along."""
+
+    th: str
+
+    def __new__(cls, en: str, th: str = "") -> Reason:
+        reason = super().__new__(cls, en or th)
+        reason.th = th or en
+        return reason
+
+
 @dataclass(frozen=True)
 class Event:
     """One approved status event, as the derivation needs it."""

@@ -1,0 +1,246 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright.
+
+The register runs as it does in production (``accredit run``, gunicorn) on a
+free port. A certificate is issued, its page 1 rasterised, the QR decoded with
+zxing-cpp, and the decoded URL opened in the browser. Screenshots at phone and
+desktop sizes, in both languages, are saved under ``artefacts/screenshots``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from registry import agency, db
+from registry.decisions import record
+from registry.issuance import IssuanceRefused, find_accreditation, issue
+from registry.models import Accreditation
+from registry.standings import standings
+from registry.status import AccreditationStatus, EventKind, local_date
+
+from ..documents import demo_instance
+from ..registry import factories
+
+ROOT = Path(__file__).resolve().parents[2]
+SHOTS = ROOT / "artefacts" / "screenshots"
+PHONE = {"width": 390, "height": 844}
+NARROW = {"width": 360, "height": 740}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[dict]:
+    folder = tmp_path_factory.mktemp("e2e") / "instance"
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    app = demo_instance(folder, 40, PUBLIC_URL=base)
+    engine = db.get_engine(app)
+    signer = agency.get_document_signer(app)
+    now = datetime.now(UTC)
+    with Session(engine) as session:
+        found = standings(session, now)
+        numbers = [
+            a.number
+            for a in session.scalars(select(Accreditation).order_by(Accreditation.id))
+            if found[a.id].status is AccreditationStatus.VALID
+        ]
+    issued = None
+    for number in numbers:
+        try:
+            with Session(engine, expire_on_commit=False) as session, session.begin():
+                issued = issue(session, find_accreditation(session, number), signer, app.config)
+            break
+        except IssuanceRefused:
+            continue
+    assert issued is not None
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCREDIT_")}
+    env.update({"ACCREDIT_INSTANCE": str(folder), "ACCREDIT_PUBLIC_URL": base})
+    script = Path(sys.executable).parent / "accredit"
+    process = subprocess.Popen(
+        [str(script), "run", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError(process.stderr.read().decode() if process.stderr else "")
+            time.sleep(0.2)
+    try:
+        yield {
+            "app": app,
+            "base": base,
+            "pdf": issued.pdf,
+            "number": issued.certificate.number,
+            "accreditation": issued.certificate.number.split("/")[0],
+            "folder": folder,
+        }
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        pytest.fail("Debian's chromium is not installed (make system-deps installs it)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, args=["--no-sandbox", "--disable-gpu"]
+        )
+        yield browser
+        browser.close()
+
+
+def new_page(browser: Browser, viewport: dict, locale: str = "en-US") -> Page:
+    context = browser.new_context(viewport=viewport, locale=locale)
+    return context.new_page()
+
+
+def shoot(page: Page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def decode_qr(pdf: bytes, folder: Path) -> str:
+    source = folder / "certificate.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(
+        ["pdftoppm", "-r", "150", "-f", "1", "-l", "1", "-png", str(source), str(folder / "p")],
+        check=True,
+    )
+    image = Image.open(next(folder.glob("p*.png")))
+    results = zxingcpp.read_barcodes(image)
+    assert [r.format for r in results] == [zxingcpp.BarcodeFormat.QRCode]
+    return results[0].text
+
+
+def test_scan_open_suspend_reload(server, browser, tmp_path):
+    url = decode_qr(server["pdf"], tmp_path)
+    assert url.startswith(server["base"].upper().replace("HTTP://", "HTTP://"))
+
+    phone = new_page(browser, PHONE)
+    phone.goto(url)
+    assert phone.locator("h1").inner_text().strip().endswith("Valid")
+    assert "Genuine certificate" in phone.content()
+    shoot(phone, "qr-valid-phone-en")
+
+    phone.goto(url + "?lang=th")
+    assert "ใช้ได้" in phone.locator("h1").inner_text()
+    shoot(phone, "qr-valid-phone-th")
+
+    desktop = new_page(browser, DESKTOP)
+    desktop.goto(url)
+    shoot(desktop, "qr-valid-desktop-en")
+
+    app = server["app"]
+    with Session(db.get_engine(app)) as session, session.begin():
+        acc = find_accreditation(session, server["accreditation"])
+        officer, approver = factories.staff_pair(session)
+        record(
+            session,
+            acc,
+            EventKind.SUSPENDED,
+            local_date(datetime.now(UTC)),
+            proposed_by=officer,
+            approved_by=approver,
+            reason_en="Failed to maintain its quality system",
+            reason_th="ไม่รักษาระบบคุณภาพ",
+        )
+
+    phone.reload()  # the Thai page: the cookie keeps the language
+    assert "พักใช้" in phone.locator("h1").inner_text()
+    shoot(phone, "qr-suspended-phone-th")
+    desktop.reload()
+    assert "Suspended since" in desktop.locator("h1").inner_text()
+    shoot(desktop, "qr-suspended-desktop-en")
+    desktop.goto(url + "?lang=th")
+    shoot(desktop, "qr-suspended-desktop-th")
+    english_phone = new_page(browser, PHONE)
+    english_phone.goto(url)
+    assert "Suspended since" in english_phone.locator("h1").inner_text()
+    shoot(english_phone, "qr-suspended-phone-en")
+
+
+def test_search_and_record_pages_at_phone_and_desktop_sizes(server, browser):
+    base = server["base"]
+    for size, viewport in (("narrow", NARROW), ("desktop", DESKTOP)):
+        for lang in ("en", "th"):
+            page = new_page(browser, viewport)
+            page.goto(f"{base}/?lang={lang}")
+            page.fill("#q", "ตะกั่ว" if lang == "th" else "lead")
+            page.click("form.search button")
+            page.wait_for_load_state()
+            assert "q=" in page.url
+            results = page.locator("ol.results li")
+            assert results.count() > 0
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"], f"horizontal scrolling at {size}"
+            shoot(page, f"search-{size}-{lang}")
+            results.first.locator("a.name").click()
+            page.wait_for_load_state()
+            assert page.locator("#scope").count() == 1
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"], f"horizontal scrolling at {size}"
+            shoot(page, f"accreditation-{size}-{lang}")
+
+
+def test_pages_work_without_javascript_and_load_nothing_external(server, browser):
+    context = browser.new_context(java_script_enabled=False, viewport=PHONE)
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda r: requested.append(r.url))
+    page.goto(server["base"] + "/?q=rice")
+    assert page.locator("ol.results li").count() > 0
+    page.goto(server["base"] + "/verify")
+    assert page.locator("input[type=file]").count() == 1
+    assert all(u.startswith(server["base"]) for u in requested), requested
+
+
+def test_verify_page_in_the_browser(server, browser, tmp_path):
+    genuine = tmp_path / "certificate.pdf"
+    genuine.write_bytes(server["pdf"])
+    altered = tmp_path / "altered.pdf"
+    altered.write_bytes(server["pdf"] + b"\n% appended\n")
+    for lang in ("en", "th"):
+        page = new_page(browser, PHONE)
+        page.goto(f"{server['base']}/verify?lang={lang}")
+        page.set_input_files("#file", [str(genuine), str(altered)])
+        page.click("form button[type=submit]")
+        page.wait_for_load_state()
+        cards = page.locator("section.card")
+        assert cards.count() == 2
+        text = page.content()
+        assert "forged" not in text.lower()
+        if lang == "en":
+            # Current, or (after the first test suspended it) no longer current.
+            assert "Genuine" in cards.nth(0).inner_text()
+            assert "was not issued by" in cards.nth(1).inner_text()
+        shoot(page, f"verify-phone-{lang}")
