@@ -87,10 +87,11 @@ def server(tmp_path_factory) -> Iterator[dict]:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 break
-        except OSError:
+        except OSError as exc:
             if time.monotonic() > deadline or process.poll() is not None:
                 process.kill()
-                raise RuntimeError(process.stderr.read().decode() if process.stderr else "")
+                output = process.stderr.read().decode() if process.stderr else ""
+                raise RuntimeError(f"accredit run did not start: {output}") from exc
             time.sleep(0.2)
     try:
         yield {
