@@ -57,6 +57,7 @@ class Answer:
                 "revision": cert.revision,
                 "issued_at": cert.issued_at.isoformat(timespec="seconds"),
                 "sha256": cert.sha256,
+                "served_sha256": cert.served_sha256,
                 "pdf": f"/c/{cert.number}.pdf",
             },
             "current_revision": (

@@ -279,6 +279,7 @@ def _schemas() -> dict[str, Any]:
                         "revision": INTEGER,
                         "issued_at": DATETIME,
                         "sha256": STRING,
+                        "served_sha256": _nullable("string"),
                         "pdf": STRING,
                     }
                 ),

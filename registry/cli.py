@@ -463,6 +463,12 @@ def refresh_lta_command(before: datetime | None) -> None:
     help="Verify offline with a bundle from `accredit trust export`.",
 )
 @click.option(
+    "--registry",
+    "registry_url",
+    metavar="URL",
+    help="Ask this register's JSON API for status (instead of the instance's database).",
+)
+@click.option(
     "--jobs",
     type=click.IntRange(1, 64),
     default=1,
@@ -476,6 +482,7 @@ def verify_command(
     trust_files: tuple[Path, ...],
     offline: bool,
     bundle_file: Path | None,
+    registry_url: str | None,
     jobs: int,
 ) -> None:
     """Is each PDF genuine, unaltered and current?
@@ -502,6 +509,26 @@ def verify_command(
         from verifier.cli import bundle_context
 
         make = partial(bundle_context, bundle_file.read_bytes(), anchors)
+        raise click.exceptions.Exit(run(list(files), make, as_json=as_json, jobs=jobs))
+    if registry_url is not None:
+        from cryptography.hazmat.primitives import serialization
+
+        from verifier.cli import remote_context
+        from verifier.sources import check_registry_url, fetch_qr_keys
+
+        try:
+            registry = check_registry_url(registry_url)
+            if (agency.pki_folder(current_app.config) / "state.json").exists():
+                pki = agency.load_pki(current_app.config)
+                root = pki.root.public_bytes(serialization.Encoding.PEM)
+                anchors, keys = (root, *anchors), pki.qr_jwks()
+            elif not anchors:
+                fail("outside an instance, --registry needs --trust ROOT.pem", EXIT_UNUSABLE_TRUST)
+            else:
+                keys = fetch_qr_keys(registry)
+        except VerifierError as exc:
+            fail(str(exc), EXIT_UNUSABLE_TRUST)
+        make = partial(remote_context, registry, anchors, keys)
         raise click.exceptions.Exit(run(list(files), make, as_json=as_json, jobs=jobs))
     if not offline:
         _require_schema()

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -41,6 +42,15 @@ def bundle_context(
         extra = TrustBundle.from_pem(extra_anchors)
         trust = TrustBundle(trust.anchors + extra.anchors, trust.qr_keys)
     return trust, status
+
+
+def remote_context(
+    registry: str, anchors: tuple[bytes, ...], qr_keys: Mapping[str, Any]
+) -> tuple[TrustBundle, StatusSource | None]:
+    """Trust from local anchors, status from a register's JSON API."""
+    from .sources import RemoteStatusSource
+
+    return TrustBundle.from_pem(anchors, qr_keys), RemoteStatusSource(registry)
 
 
 def _init_worker(make_context: Context) -> None:

@@ -487,6 +487,13 @@ def _verify(
                 f"the register has no certificate {number}",
                 "not_registered",
             )
+        if answer.detail.get("error"):
+            return Check(
+                "registry_binding",
+                Outcome.INDETERMINATE,
+                f"could not be checked: {answer.detail['error']}",
+                "registry_unreachable",
+            )
         if answer.source == "offline":
             return Check(
                 "registry_binding",
@@ -519,6 +526,10 @@ def _verify(
                     "no_status_source",
                 )
             return Check("status", Outcome.INDETERMINATE, "the register gave no status", "unknown")
+        if answer.detail.get("error"):
+            return Check(
+                "status", Outcome.INDETERMINATE, str(answer.detail["error"]), "registry_unreachable"
+            )
         passed = answer.status.value == "current"
         return Check(
             "status",

@@ -85,6 +85,91 @@ class OfflineStatusSource:
         return StatusAnswer(status, False, "offline", as_of, {"index": claims.status_list_index})
 
 
+#: A register's answer is small; anything larger is refused unread.
+MAX_ANSWER = 1024 * 1024
+
+
+def _get_json(url: str, timeout: float) -> Any:
+    import json
+    from urllib.request import Request, urlopen
+
+    request = Request(url, headers={"Accept": "application/json", "User-Agent": "accredit-verify"})
+    with urlopen(request, timeout=timeout) as response:
+        data = response.read(MAX_ANSWER + 1)
+    if len(data) > MAX_ANSWER:
+        raise ValueError("the answer is too large")
+    return json.loads(data)
+
+
+def check_registry_url(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    from .errors import VerifierError
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise VerifierError(f"the registry must be an http(s) URL, not {url[:80]!r}")
+    return url.rstrip("/")
+
+
+def fetch_qr_keys(registry: str, timeout: float = 10.0) -> Mapping[str, Any]:
+    """The register's public QR keys (``/pki/jwks.json``) for a verifier with no instance."""
+    from .errors import VerifierError
+
+    try:
+        keys = _get_json(f"{check_registry_url(registry)}/pki/jwks.json", timeout)
+    except (OSError, ValueError) as exc:
+        raise VerifierError(f"cannot read the QR keys from {registry}: {exc}") from exc
+    if not isinstance(keys, dict) or not isinstance(keys.get("keys"), list):
+        raise VerifierError(f"{registry}/pki/jwks.json is not a JWK set")
+    return keys
+
+
+@dataclass(frozen=True)
+class RemoteStatusSource:
+    """Live status from a register's JSON API (``accredit verify --registry URL``).
+
+    A register that cannot be reached gives status ``unknown`` with the reason,
+    never a verdict about the document: "could not check" is not "failed".
+    """
+
+    registry: str
+    timeout: float = 10.0
+
+    def lookup(
+        self, certificate_number: str, digests: Iterable[str], claims: QrClaims | None = None
+    ) -> StatusAnswer | None:
+        from urllib.error import HTTPError
+        from urllib.parse import quote
+
+        now = datetime.now(UTC)
+        accreditation, _, revision = certificate_number.partition("/")
+        url = (
+            f"{check_registry_url(self.registry)}/api/v1/certificates/"
+            f"{quote(accreditation, safe='')}/{quote(revision, safe='')}"
+        )
+        try:
+            answer = _get_json(url, self.timeout)
+        except HTTPError as exc:
+            if exc.code == 404:
+                return None
+            return StatusAnswer(CertificateStatus.UNKNOWN, False, "live", now, {"error": str(exc)})
+        except (OSError, ValueError) as exc:
+            reason = f"the register at {self.registry} did not answer: {exc}"
+            return StatusAnswer(CertificateStatus.UNKNOWN, False, "live", now, {"error": reason})
+        try:
+            recorded = {
+                answer["certificate"]["sha256"],
+                answer["certificate"].get("served_sha256"),
+            }
+            status = CertificateStatus(answer["status"])
+            as_of = datetime.fromisoformat(answer["checked_at"])
+        except (KeyError, TypeError, ValueError) as exc:
+            reason = f"the register's answer cannot be read: {exc}"
+            return StatusAnswer(CertificateStatus.UNKNOWN, False, "live", now, {"error": reason})
+        return StatusAnswer(status, bool(recorded & set(digests)), "live", as_of, answer)
+
+
 def load_bundle(
     data: bytes, *, max_age: timedelta = timedelta(days=7), now: datetime | None = None
 ) -> tuple[TrustBundle, OfflineStatusSource | None]:

@@ -8,6 +8,7 @@ desktop sizes, in both languages, are saved under ``artefacts/screenshots``.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -245,3 +246,43 @@ def test_verify_page_in_the_browser(server, browser, tmp_path):
             assert "Genuine" in cards.nth(0).inner_text()
             assert "was not issued by" in cards.nth(1).inner_text()
         shoot(page, f"verify-phone-{lang}")
+
+
+def test_verify_command_asks_a_remote_register(server, tmp_path):
+    """``accredit verify --registry URL`` outside any instance: trust from --trust only."""
+    from registry.agency import load_pki
+
+    genuine = tmp_path / "certificate.pdf"
+    genuine.write_bytes(server["pdf"])
+    root = tmp_path / "root.pem"
+    from cryptography.hazmat.primitives import serialization
+
+    pki = load_pki(server["app"].config)
+    root.write_bytes(pki.root.public_bytes(serialization.Encoding.PEM))
+    script = Path(sys.executable).parent / "accredit"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCREDIT_")}
+    env["ACCREDIT_INSTANCE"] = str(tmp_path / "no-instance")
+
+    def verify(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(script), "verify", "--json", *args, str(genuine)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    done = verify("--registry", server["base"], "--trust", str(root))
+    report = json.loads(done.stdout)[0]
+    assert report["document"] == "authentic", done.stdout + done.stderr
+    assert report["status_source"] == "live"
+    assert report["status"] in ("current", "suspended")  # the first test suspends it
+    assert done.returncode in (0, 1)
+    binding = next(c for c in report["checks"] if c["name"] == "registry_binding")
+    assert binding["passed"]
+
+    unreachable = verify("--registry", f"http://127.0.0.1:{free_port()}", "--trust", str(root))
+    assert unreachable.returncode == 4  # the QR keys cannot be fetched
+    assert "cannot read the QR keys" in unreachable.stderr
+    assert verify("--registry", "file:///etc/passwd", "--trust", str(root)).returncode == 4
+    assert verify("--registry", server["base"]).returncode == 4  # no --trust outside an instance

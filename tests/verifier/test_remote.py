@@ -1,0 +1,45 @@
+"""The remote status source: a register that does not answer is "could not check"."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from verifier.errors import VerifierError
+from verifier.policy import verify
+from verifier.report import CertificateStatus, Outcome
+from verifier.sources import RemoteStatusSource, TrustBundle, check_registry_url
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_unreachable_register_answers_unknown_with_the_reason():
+    source = RemoteStatusSource(f"http://127.0.0.1:{closed_port()}", timeout=2)
+    answer = source.lookup("Testing-0001/R1", {"00" * 32})
+    assert answer is not None
+    assert answer.status is CertificateStatus.UNKNOWN
+    assert "did not answer" in answer.detail["error"]
+
+
+def test_unreachable_status_is_indeterminate_not_failed(signed_pdf, shared_pki):
+    from cryptography.hazmat.primitives import serialization
+
+    trust = TrustBundle.from_pem(
+        [shared_pki.root.public_bytes(serialization.Encoding.PEM)], shared_pki.qr_jwks()
+    )
+    source = RemoteStatusSource(f"http://127.0.0.1:{closed_port()}", timeout=2)
+    report = verify(signed_pdf, trust, source)
+    status = report.check("status")
+    assert status is not None and status.outcome is not Outcome.PASSED
+    assert report.status is CertificateStatus.UNKNOWN
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://x", "javascript:alert(1)", ""])
+def test_only_http_registers(url):
+    with pytest.raises(VerifierError):
+        check_registry_url(url)
