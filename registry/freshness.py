@@ -73,12 +73,13 @@ def peek(engine: Engine, now: datetime) -> Version:
     for attempt in (1, 2):
         connection = connections.get(key)
         if connection is None:
-            pooled = engine.raw_connection()
-            pooled.detach()
-            connection = pooled.dbapi_connection
+            # A plain DBAPI connection, outside the pool: nothing to return or reset.
+            cargs, cparams = engine.dialect.create_connect_args(engine.url)
+            connection = engine.dialect.connect(*cargs, **cparams)
             if engine.dialect.name == "postgresql":
-                connection.rollback()  # type: ignore[union-attr]
-                connection.autocommit = True  # type: ignore[union-attr]
+                connection.autocommit = True
+            else:
+                connection.isolation_level = None
             connections[key] = connection
         try:
             cursor = connection.cursor()

@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import hypothesis  # noqa: F401  (see below)
 import psycopg
 import pytest
 from flask import Flask
@@ -32,6 +33,12 @@ from keys.signing import DocumentSigner, open_document_signer, sign_pdf
 from registry import create_app, db
 
 from .documents import blank_pdf
+
+# hypothesis is imported here, at collection, not lazily by its plugin at the end
+# of the session: on CPython 3.11.7 a RecursionError inside a library's AST work
+# (seen after the OpenAPI tests) leaves the AST constructor's depth counter off,
+# and the plugin's late import then fails with "AST constructor recursion depth
+# mismatch" after every test has passed.
 
 # Tests configure the app explicitly; a developer's ACCREDIT_* variables must not leak in.
 for _name in [n for n in os.environ if n.startswith("ACCREDIT_")]:

@@ -13,9 +13,12 @@ import asyncio
 import hashlib
 import logging
 import re
+import signal
+import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
@@ -35,7 +38,7 @@ from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from .cms import altered_certificates, structure_problems
 from .errors import QrError
 from .qr import decode_qr_payload
-from .report import Check, Outcome, Report
+from .report import CHECK_NAMES, Check, Outcome, Report
 from .revisions import analyse
 from .sources import StatusAnswer, StatusSource, TrustBundle
 
@@ -53,6 +56,36 @@ class Limits:
     max_objects: int = 200_000
     #: Wall-clock budget per document; checks not started in time fail.
     seconds: float = 10.0
+
+
+class BudgetExceeded(BaseException):
+    """The document's wall-clock budget ran out in the middle of a check.
+
+    A BaseException, so that no ``except Exception`` inside a check or a
+    library can swallow it.
+    """
+
+
+@contextmanager
+def _deadline(seconds: float) -> Iterator[None]:
+    """Interrupt whatever is running after ``seconds`` (main thread only, via SIGALRM).
+
+    Elsewhere (a threaded server) the budget is still checked between checks.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(_signum: int, _frame: Any) -> None:
+        raise BudgetExceeded
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 class _Budget:
@@ -117,8 +150,23 @@ def verify(
     Never raises for any input: a failure outside the individual checks (a bug)
     still yields a report that says the document could not be verified.
     """
+    limits = limits or Limits()
+    checks: list[Check] = []
     try:
-        return _verify(pdf, trust, status, now=now, limits=limits, filename=filename)
+        with _deadline(limits.seconds):
+            return _verify(
+                pdf, trust, status, now=now, limits=limits, filename=filename, checks=checks
+            )
+    except BudgetExceeded:
+        done = {c.name for c in checks}
+        late = [
+            Check(name, Outcome.FAILED, "the time budget for this document ran out", "time_budget")
+            for name in CHECK_NAMES
+            if name not in done
+        ]
+        if "parse" in done:
+            late = [c for c in late if c.name != "parse"]
+        return Report((*checks, *late), filename=filename)
     except Exception as exc:
         log.exception("verification failed outside a check")
         return Report(
@@ -139,12 +187,12 @@ def _verify(
     now: datetime | None = None,
     limits: Limits | None = None,
     filename: str | None = None,
+    checks: list[Check],
 ) -> Report:
     limits = limits or Limits()
     budget = _Budget(limits.seconds)
     now = now or datetime.now(UTC)
     state: dict[str, Any] = {}
-    checks: list[Check] = []
 
     def parse() -> Check:
         if len(pdf) > limits.max_bytes:

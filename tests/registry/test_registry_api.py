@@ -270,3 +270,84 @@ def test_errors_are_problems_not_traces(get, app):
     missing = app.test_client().get("/api/v1/nothing-here")
     assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
     assert get("/nothing-here").mimetype == "text/html"
+
+
+def genuine_pdf(app) -> tuple[str, bytes]:
+    from registry.models import Blob, Certificate
+
+    with Session(db.get_engine(app)) as session:
+        cert = session.scalars(select(Certificate).order_by(Certificate.id)).first()
+        return cert.number, session.get(Blob, cert.sha256).data
+
+
+def test_verify_api_reports_each_file(app, tmp_path, monkeypatch):
+    import tempfile
+
+    number, pdf = genuine_pdf(app)
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(spool))
+    client = app.test_client()
+    response = client.post(
+        "/api/v1/verify",
+        data={
+            "file": [
+                (io.BytesIO(pdf), "genuine.pdf"),
+                (io.BytesIO(pdf + b"\n% appended\n"), "appended.pdf"),
+                (io.BytesIO(b"<html>not a pdf</html>"), "page.pdf"),
+            ]
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 200, response.data
+    # openapi-core would re-read the consumed multipart body; validate the schema directly.
+    from jsonschema import Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+
+    document = Resource.from_contents(openapi_document(), default_specification=DRAFT202012)
+    Draft202012Validator(
+        {"$ref": "urn:openapi#/components/schemas/VerificationResults"},
+        registry=Registry().with_resource("urn:openapi", document),
+    ).validate(response.json)
+    assert response.headers["Cache-Control"] == "no-store"
+    genuine, appended, html = response.json["reports"]
+    assert genuine["document"] == "authentic" and genuine["certificate_number"] == number
+    assert genuine["register"]["certificate"]["number"] == number
+    assert appended["document"] == "modified" and appended["register"] is None
+    assert html["verdict"] == "unreadable"
+    assert list(spool.iterdir()) == []  # nothing was spooled to disk
+
+
+def test_verify_page_shows_cards_and_hides_the_word_forged(app):
+    _, pdf = genuine_pdf(app)
+    client = app.test_client()
+    page = client.post(
+        "/verify",
+        data={"file": [(io.BytesIO(pdf), "a.pdf"), (io.BytesIO(pdf[:-2000]), "b.pdf")]},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert page.count('class="card') == 2
+    assert "Not altered since the agency signed it" in page
+    assert "forged" not in page.lower()
+    thai = client.post(
+        "/verify?lang=th",
+        data={"file": [(io.BytesIO(pdf), "a.pdf")]},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "ไม่ถูกแก้ไขนับตั้งแต่หน่วยงานลงนาม" in thai
+
+
+def test_verify_refuses_bad_uploads(tmp_path):
+    app = demo_instance(tmp_path / "small", 3, MAX_UPLOAD_BYTES=4096, UPLOAD_RATE_LIMIT="2/minute")
+    client = app.test_client()
+    big = client.post(
+        "/api/v1/verify",
+        data={"file": [(io.BytesIO(b"%PDF-" + b"x" * 10_000), "big.pdf")]},
+        content_type="multipart/form-data",
+    )
+    assert big.status_code == 413 and big.json["error"]["code"] == "request_entity_too_large"
+    empty = client.post("/api/v1/verify", data={}, content_type="multipart/form-data")
+    assert empty.status_code == 400 and empty.json["error"]["code"] == "no_file"
+    limited = client.post("/api/v1/verify", data={}, content_type="multipart/form-data")
+    assert limited.status_code == 429 and "Retry-After" in limited.headers

@@ -43,3 +43,23 @@ def test_unreachable_status_is_indeterminate_not_failed(signed_pdf, shared_pki):
 def test_only_http_registers(url):
     with pytest.raises(VerifierError):
         check_registry_url(url)
+
+
+def test_the_time_budget_interrupts_a_check_in_progress(signed_pdf, shared_pki):
+    """No input can hold a worker past its budget, even inside one long check."""
+    import time
+
+    from cryptography.hazmat.primitives import serialization
+
+    from verifier.policy import Limits
+
+    trust = TrustBundle.from_pem(
+        [shared_pki.root.public_bytes(serialization.Encoding.PEM)], shared_pki.qr_jwks()
+    )
+    started = time.monotonic()
+    report = verify(signed_pdf, trust, None, limits=Limits(seconds=0.02))
+    assert time.monotonic() - started < 1.0
+    assert any(c.code == "time_budget" for c in report.checks)
+    assert report.verdict.value != "valid"
+    names = [c.name for c in report.checks]
+    assert len(names) == len(set(names)) == 10
