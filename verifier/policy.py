@@ -9,6 +9,7 @@ file (its DSS) and from the caller.
 
 from __future__ import annotations
 
+import _imp
 import asyncio
 import hashlib
 import logging
@@ -77,10 +78,14 @@ def _deadline(seconds: float) -> Iterator[None]:
         return
 
     def expire(_signum: int, _frame: Any) -> None:
-        raise BudgetExceeded
+        # Not while a module is being imported (an interrupted import leaves the
+        # interpreter's state half-built); the interval timer fires again soon,
+        # which also covers an exception swallowed by a __del__ or gc callback.
+        if not _imp.lock_held():
+            raise BudgetExceeded
 
     previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.05)
     try:
         yield
     finally:
