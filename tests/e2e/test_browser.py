@@ -286,3 +286,24 @@ def test_verify_command_asks_a_remote_register(server, tmp_path):
     assert "cannot read the QR keys" in unreachable.stderr
     assert verify("--registry", "file:///etc/passwd", "--trust", str(root)).returncode == 4
     assert verify("--registry", server["base"]).returncode == 4  # no --trust outside an instance
+
+
+def test_dropping_files_on_the_verify_page_checks_them(server, browser):
+    page = new_page(browser, DESKTOP)
+    page.goto(f"{server['base']}/verify")
+    transfer = page.evaluate_handle(
+        """(bytes) => {
+            const transfer = new DataTransfer();
+            const file = new File([new Uint8Array(bytes)], "dropped.pdf", {type: "application/pdf"});
+            transfer.items.add(file);
+            return transfer;
+        }""",
+        list(server["pdf"]),
+    )
+    with page.expect_navigation():
+        page.dispatch_event("#dropzone", "drop", {"dataTransfer": transfer})
+    card = page.locator("section.card")
+    assert card.count() == 1
+    assert "dropped.pdf" in card.inner_text()
+    assert "Genuine" in card.inner_text()
+    shoot(page, "verify-dropped-desktop-en")
