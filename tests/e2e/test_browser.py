@@ -294,7 +294,8 @@ def test_dropping_files_on_the_verify_page_checks_them(server, browser):
     transfer = page.evaluate_handle(
         """(bytes) => {
             const transfer = new DataTransfer();
-            const file = new File([new Uint8Array(bytes)], "dropped.pdf", {type: "application/pdf"});
+            const type = {type: "application/pdf"};
+            const file = new File([new Uint8Array(bytes)], "dropped.pdf", type);
             transfer.items.add(file);
             return transfer;
         }""",
