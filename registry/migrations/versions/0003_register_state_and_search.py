@@ -110,7 +110,11 @@ def upgrade() -> None:
             op.execute(statement)
     else:
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-        op.execute("CREATE INDEX ix_search_word_trgm ON search_word USING gin (word gin_trgm_ops)")
+        # fastupdate off: no pending list, which after a bulk load made lookups 28 ms, not 0.1.
+        op.execute(
+            "CREATE INDEX ix_search_word_trgm ON search_word "
+            "USING gin (word gin_trgm_ops) WITH (fastupdate = off)"
+        )
 
 
 def downgrade() -> None:
