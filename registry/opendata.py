@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from .caching import public_page
 from .db import get_session
 from .models import Accreditation, Cab, ScopeItem, Site, StatusEvent
+from .records import scope_item_json
 from .standings import standings
 from .status import AccreditationStatus
 
@@ -114,20 +115,10 @@ def register_chunks(session: Session, now: datetime) -> Iterator[list[dict[str, 
                     "valid_until": acc.valid_until.isoformat(),
                     "scope": [
                         {
-                            "id": i.id,
-                            "status": standing.items[i.id].value,
+                            **scope_item_json(i, standing.items[i.id]),
                             "site": sites[i.site_id].name_en,
                             "province_en": sites[i.site_id].province_en,
                             "country": sites[i.site_id].country,
-                            "field_en": i.field_en,
-                            "field_th": i.field_th,
-                            "product_en": i.product_en,
-                            "product_th": i.product_th,
-                            "parameter_en": i.parameter_en,
-                            "parameter_th": i.parameter_th,
-                            "method": i.method,
-                            "range": i.range_text,
-                            "cmc": i.cmc_text,
                         }
                         for i in items[acc.id]
                         if standing.items[i.id].value != "pending"

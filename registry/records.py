@@ -44,6 +44,24 @@ def site_json(site: Site) -> dict[str, Any]:
     }
 
 
+def scope_item_json(item: ScopeItem, state: ItemState) -> dict[str, Any]:
+    """What one scope line says, the same in a record page and in the open data."""
+    return {
+        "id": item.id,
+        "site_id": item.site_id,
+        "field_en": item.field_en,
+        "field_th": item.field_th,
+        "product_en": item.product_en,
+        "product_th": item.product_th,
+        "parameter_en": item.parameter_en,
+        "parameter_th": item.parameter_th,
+        "method": item.method,
+        "range": item.range_text,
+        "cmc": item.cmc_text,
+        "status": state.value,
+    }
+
+
 def cab_record(session: Session, cab_id: int, now: datetime) -> dict[str, Any] | None:
     cab = session.scalars(
         select(Cab)
@@ -215,20 +233,9 @@ def accreditation_record(
             ],
             "items": [
                 {
-                    "id": i.id,
-                    "site_id": i.site_id,
+                    **scope_item_json(i, in_scope[i.id]),
                     "site_en": sites[i.site_id].name_en if i.site_id in sites else "",
                     "site_th": sites[i.site_id].name_th if i.site_id in sites else "",
-                    "field_en": i.field_en,
-                    "field_th": i.field_th,
-                    "product_en": i.product_en,
-                    "product_th": i.product_th,
-                    "parameter_en": i.parameter_en,
-                    "parameter_th": i.parameter_th,
-                    "method": i.method,
-                    "range": i.range_text,
-                    "cmc": i.cmc_text,
-                    "status": in_scope[i.id].value,
                 }
                 for i in rows
             ],

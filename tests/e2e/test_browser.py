@@ -16,24 +16,16 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import zxingcpp
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from registry import agency, db
-from registry.decisions import record
-from registry.issuance import IssuanceRefused, find_accreditation, issue
-from registry.models import Accreditation
-from registry.standings import standings
-from registry.status import AccreditationStatus, EventKind, local_date
+from registry.status import EventKind
 
-from ..documents import demo_instance
+from ..documents import demo_instance, issue_certificates
 from ..registry import factories
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,25 +47,7 @@ def server(tmp_path_factory) -> Iterator[dict]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     app = demo_instance(folder, 40, PUBLIC_URL=base)
-    engine = db.get_engine(app)
-    signer = agency.get_document_signer(app)
-    now = datetime.now(UTC)
-    with Session(engine) as session:
-        found = standings(session, now)
-        numbers = [
-            a.number
-            for a in session.scalars(select(Accreditation).order_by(Accreditation.id))
-            if found[a.id].status is AccreditationStatus.VALID
-        ]
-    issued = None
-    for number in numbers:
-        try:
-            with Session(engine, expire_on_commit=False) as session, session.begin():
-                issued = issue(session, find_accreditation(session, number), signer, app.config)
-            break
-        except IssuanceRefused:
-            continue
-    assert issued is not None
+    (issued,) = issue_certificates(app, 1)
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACCREDIT_")}
     env.update({"ACCREDIT_INSTANCE": str(folder), "ACCREDIT_PUBLIC_URL": base})
     script = Path(sys.executable).parent / "accredit"
@@ -162,20 +136,13 @@ def test_scan_open_suspend_reload(server, browser, tmp_path):
     desktop.goto(url)
     shoot(desktop, "qr-valid-desktop-en")
 
-    app = server["app"]
-    with Session(db.get_engine(app)) as session, session.begin():
-        acc = find_accreditation(session, server["accreditation"])
-        officer, approver = factories.staff_pair(session)
-        record(
-            session,
-            acc,
-            EventKind.SUSPENDED,
-            local_date(datetime.now(UTC)),
-            proposed_by=officer,
-            approved_by=approver,
-            reason_en="Failed to maintain its quality system",
-            reason_th="ไม่รักษาระบบคุณภาพ",
-        )
+    factories.decide(
+        server["app"],
+        server["accreditation"],
+        EventKind.SUSPENDED,
+        reason="Failed to maintain its quality system",
+        reason_th="ไม่รักษาระบบคุณภาพ",
+    )
 
     phone.reload()  # the Thai page: the cookie keeps the language
     assert "พักใช้" in phone.locator("h1").inner_text()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, date, datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -112,3 +113,24 @@ def event(
     session.add(row)
     freshness.changed(session, [acc.id], datetime.now(UTC))
     return row
+
+
+def decide(app: Any, number: str, kind: EventKind, **kwargs: Any) -> None:
+    """Record an approved decision on ``number`` today (Bangkok), as staff would."""
+    from registry import db
+    from registry.decisions import record
+    from registry.issuance import find_accreditation
+    from registry.status import local_date
+
+    with Session(db.get_engine(app)) as session, session.begin():
+        officer, approver = staff_pair(session)
+        record(
+            session,
+            find_accreditation(session, number),
+            kind,
+            kwargs.pop("effective", local_date(datetime.now(UTC))),
+            proposed_by=officer,
+            approved_by=approver,
+            reason_en=kwargs.pop("reason", "Unsatisfactory proficiency testing"),
+            **kwargs,
+        )

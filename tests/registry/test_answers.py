@@ -51,22 +51,6 @@ def issue_for(app, number: str):
     return issued.certificate
 
 
-def decide(app, number: str, kind: EventKind, **kwargs) -> None:
-    with Session(db.get_engine(app)) as session, session.begin():
-        acc = find_accreditation(session, number)
-        officer, approver = factories.staff_pair(session)
-        record(
-            session,
-            acc,
-            kind,
-            NOW.date(),
-            proposed_by=officer,
-            approved_by=approver,
-            reason_en=kwargs.pop("reason", "Unsatisfactory proficiency testing"),
-            **kwargs,
-        )
-
-
 def path_of(url: str) -> str:
     return url.split("GO.TH", 1)[1]
 
@@ -115,7 +99,13 @@ def test_suspension_shows_on_the_next_request(app):
     cert = issue_for(app, number)
     client = app.test_client()
     assert ">✔</span> Valid" in client.get(path_of(cert.qr_url)).get_data(as_text=True)
-    decide(app, number, EventKind.SUSPENDED, until=NOW.date() + timedelta(days=30))
+    factories.decide(
+        app,
+        number,
+        EventKind.SUSPENDED,
+        effective=NOW.date(),
+        until=NOW.date() + timedelta(days=30),
+    )
     html = client.get(path_of(cert.qr_url)).get_data(as_text=True)
     assert "Suspended since" in html
     assert "Suspended until" in html
@@ -126,7 +116,9 @@ def test_suspension_shows_on_the_next_request(app):
 def test_withdrawn(app):
     number = valid_numbers(app, 4)[3]
     cert = issue_for(app, number)
-    decide(app, number, EventKind.WITHDRAWN, reason="Laboratory closed")
+    factories.decide(
+        app, number, EventKind.WITHDRAWN, effective=NOW.date(), reason="Laboratory closed"
+    )
     data = app.test_client().get(path_of(cert.qr_url), headers={"Accept": "application/json"}).json
     assert data["status"] == "withdrawn"
     assert data["reason"] == "Laboratory closed"

@@ -19,16 +19,13 @@ from openapi_spec_validator import validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import agency, db
+from registry import db
 from registry.api import openapi_document
-from registry.decisions import record
-from registry.issuance import IssuanceRefused, find_accreditation, issue
-from registry.models import Accreditation, Cab
-from registry.standings import standings
-from registry.status import AccreditationStatus, EventKind, local_date
+from registry.models import Cab
+from registry.status import EventKind
 
 from ..conftest import BACKENDS
-from ..documents import demo_instance
+from ..documents import demo_instance, issue_certificates, valid_numbers
 from . import factories
 
 NOW = datetime.now(UTC)
@@ -41,25 +38,8 @@ def app(request, tmp_path_factory, make_database_url):
         tmp_path_factory.mktemp("api"), 60, DATABASE_URL=url, RATE_LIMIT="1000 per minute"
     )
     app.config["TESTING"] = True
-    engine = db.get_engine(app)
-    signer = agency.get_document_signer(app)
-    issued = 0
-    with Session(engine) as session:
-        found = standings(session, NOW)
-        numbers = [
-            a.number
-            for a in session.scalars(select(Accreditation).order_by(Accreditation.id))
-            if found[a.id].status is AccreditationStatus.VALID
-        ]
-    for number in numbers:
-        try:
-            with Session(engine, expire_on_commit=False) as session, session.begin():
-                issue(session, find_accreditation(session, number), signer, app.config)
-            issued += 1
-        except IssuanceRefused:
-            continue
-        if issued == 2:
-            break
+    assert len(issue_certificates(app, 2)) == 2
+    numbers = valid_numbers(app)
     app.config["valid_numbers"] = numbers
     return app
 
@@ -198,18 +178,7 @@ def test_pages_are_conditional_and_change_with_the_register(get, app):
     thai = get(f"/a/{number}?lang=th", headers={"If-None-Match": etag})
     assert thai.status_code == 200  # another variant, another tag
 
-    with Session(db.get_engine(app)) as session, session.begin():
-        acc = find_accreditation(session, number)
-        officer, approver = factories.staff_pair(session)
-        record(
-            session,
-            acc,
-            EventKind.SUSPENDED,
-            local_date(NOW),
-            proposed_by=officer,
-            approved_by=approver,
-            reason_en="Test suspension",
-        )
+    factories.decide(app, number, EventKind.SUSPENDED, reason="Test suspension")
     after = get(f"/a/{number}", headers={"If-None-Match": etag})
     assert after.status_code == 200
     assert after.headers["ETag"] != etag
