@@ -1,8 +1,8 @@
 """Building the signed status list from the register, and keeping it fresh.
 
-The list is rebuilt when anything it depends on changes: a certificate or a
-status event added (their counts and highest ids), or the Bangkok calendar
-day (expiry and suspension end dates are day-based).
+The list is rebuilt when anything it depends on changes: the register's
+version (every issuance and decision moves it) or the Bangkok calendar day
+(expiry and suspension end dates are day-based).
 """
 
 from __future__ import annotations
@@ -11,19 +11,20 @@ from collections import defaultdict
 from datetime import datetime
 from threading import Lock
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keys.pki import Pki
 from verifier.report import CertificateStatus
 from verifier.status_list import encode_status_list
 
-from .models import Certificate, StatusEvent
+from . import freshness
+from .models import Certificate
 from .standings import standings
-from .status import document_status, local_date
+from .status import document_status
 
 _lock = Lock()
-_cache: dict[str, tuple[tuple[object, ...], bytes, datetime]] = {}
+_cache: dict[str, tuple[str, bytes, datetime]] = {}
 
 
 def certificate_statuses(session: Session, now: datetime) -> dict[int, CertificateStatus]:
@@ -42,26 +43,12 @@ def certificate_statuses(session: Session, now: datetime) -> dict[int, Certifica
     }
 
 
-def version(session: Session, now: datetime) -> tuple[object, ...]:
-    certificates = session.execute(
-        select(func.count(Certificate.id), func.max(Certificate.id))
-    ).one()
-    events = session.execute(
-        select(
-            func.count(StatusEvent.id),
-            func.max(StatusEvent.id),
-            func.count(StatusEvent.approved_at),
-        )
-    ).one()
-    return (*certificates, *events, local_date(now))
-
-
 def signed_status_list(
     session: Session, pki: Pki, issuer: str, now: datetime
 ) -> tuple[bytes, datetime]:
     """The current signed list and its date, rebuilt only when the register changed."""
     key = str(pki.folder)
-    current = version(session, now)
+    current = freshness.current(session, now).tag
     with _lock:
         cached = _cache.get(key)
         if cached and cached[0] == current:
