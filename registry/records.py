@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from .models import Accreditation, Cab, ScopeItem, Site, StatusEvent
-from .search import MAX_TEXT, SearchRefused, clean_text, fold
+from .search import MAX_TEXT, SearchRefused, clean_text, contains_pattern, fold
 from .standings import standings
 from .status import ItemState, document_status
 
@@ -162,7 +162,7 @@ def accreditation_record(
     if filters.get("field"):
         items = items.where(ScopeItem.field_en == filters["field"])
     for word in fold(filters.get("q") or "").split()[:8]:
-        pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = contains_pattern(word)
         items = items.where(
             or_(
                 *(

@@ -201,6 +201,12 @@ def fold(value: str) -> str:
     return clean_text(value).casefold()
 
 
+def contains_pattern(term: str) -> str:
+    """A LIKE pattern (escape ``\\``) matching ``term`` anywhere, wildcards taken literally."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
 # -- reading -----------------------------------------------------------------
 
 

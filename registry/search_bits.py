@@ -31,6 +31,7 @@ from sqlalchemy import Engine, column, select, table
 from sqlalchemy.orm import Session
 
 from .models import RegisterState, SearchEntry, SearchFacet, SearchWord
+from .search import contains_pattern
 from .search_index import words_of
 
 #: SQLite only: the FTS5 table over ``search_word`` (migration 0003).
@@ -285,7 +286,7 @@ snapshots = Snapshots()
 
 def matching_words(session: Session, term: str) -> list[str]:
     """Words that contain ``term``: the database's trigram index does this part."""
-    pattern = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    pattern = contains_pattern(term)
     if session.get_bind().dialect.name == "sqlite" and len(term) >= 3:
         phrase = '"' + term.replace('"', '""') + '"'
         statement = select(WORD_FTS.c.word).where(WORD_FTS.c.search_word_fts.op("MATCH")(phrase))
