@@ -24,13 +24,15 @@ from array import array
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from threading import RLock
 from typing import Any
 
 from sqlalchemy import Engine, column, select, table
 from sqlalchemy.orm import Session
 
-from .models import RegisterState, SearchEntry, SearchFacet, SearchWord
+from . import freshness
+from .models import SearchEntry, SearchFacet, SearchWord
 from .search import contains_pattern
 from .search_index import words_of
 
@@ -264,7 +266,7 @@ class Snapshots:
     def current(self, session: Session) -> Snapshot:
         engine: Engine = session.get_bind()  # type: ignore[assignment]
         key = str(engine.url)
-        version = session.scalar(select(RegisterState.version).where(RegisterState.id == 1)) or 0
+        version = freshness.current(session, datetime.now(UTC)).number
         with self.lock:
             snapshot = self._by_url.get(key)
             if snapshot is None:

@@ -41,7 +41,8 @@ def app(request, tmp_path_factory, make_database_url):
     assert len(issue_certificates(app, 2)) == 2
     numbers = valid_numbers(app)
     app.config["valid_numbers"] = numbers
-    return app
+    yield app
+    db.get_engine(app).dispose()  # before the session drops the database
 
 
 @pytest.fixture(scope="module")
