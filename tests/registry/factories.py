@@ -43,21 +43,22 @@ def accreditation(
     programme: Programme = Programme.TESTING,
     granted: date = date(2024, 1, 15),
     valid_until: date = date(2029, 1, 14),
+    name_en: str = "Siam Test Lab Co., Ltd.",
+    name_th: str = "บริษัท สยามเทสต์ แล็บ จำกัด",
+    province: tuple[str, str] = ("Bangkok", "กรุงเทพมหานคร"),
+    scope: dict[str, str] | None = None,
 ) -> Accreditation:
+    """A body with one site and ``items`` scope lines; ``scope`` overrides their columns."""
     n = next(_seq)
-    cab = Cab(
-        national_id=national_id(n),
-        name_th="บริษัท สยามเทสต์ แล็บ จำกัด",
-        name_en="Siam Test Lab Co., Ltd.",
-    )
+    cab = Cab(national_id=national_id(n), name_th=name_th, name_en=name_en)
     site = Site(
         cab=cab,
         name_en="Head office",
         name_th="สำนักงานใหญ่",
         address_en="1 Rama IV Road, Bangkok 10110, Thailand",
         address_th="เลขที่ 1 ถนนพระรามที่ 4 กรุงเทพมหานคร 10110",
-        province_en="Bangkok",
-        province_th="กรุงเทพมหานคร",
+        province_en=province[0],
+        province_th=province[1],
     )
     acc = Accreditation(
         number=accreditation_number(programme, n),
@@ -69,18 +70,16 @@ def accreditation(
         valid_until=valid_until,
     )
     for k in range(items):
-        acc.scope_items.append(
-            ScopeItem(
-                site=site,
-                field_en="Chemical testing",
-                field_th="การทดสอบทางเคมี",
-                product_en="Fruit juice",
-                product_th="น้ำผลไม้",
-                parameter_en=f"Element {k}",
-                parameter_th=f"ธาตุ {k}",
-                method="AOAC 999.11",
-            )
-        )
+        columns = {
+            "field_en": "Chemical testing",
+            "field_th": "การทดสอบทางเคมี",
+            "product_en": "Fruit juice",
+            "product_th": "น้ำผลไม้",
+            "parameter_en": f"Element {k}",
+            "parameter_th": f"ธาตุ {k}",
+            "method": "AOAC 999.11",
+        }
+        acc.scope_items.append(ScopeItem(site=site, **{**columns, **(scope or {})}))
     session.add(acc)
     freshness.changed(session, [acc.id], datetime.now(UTC))
     return acc

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from registry import freshness
 from registry.decisions import record
-from registry.models import Accreditation, Cab, ScopeItem, Site
-from registry.programmes import Programme, accreditation_number
+from registry.models import Accreditation
+from registry.programmes import Programme
 from registry.search import SearchQuery, SearchRefused, search
 from registry.status import EventKind, local_date
 
@@ -44,40 +44,23 @@ def body(
     programme: Programme = Programme.TESTING,
     valid_until: date = date(2090, 1, 1),
 ) -> Accreditation:
-    n = next(factories._seq)
-    cab = Cab(national_id=factories.national_id(n), name_en=name_en, name_th=name_th)
-    site = Site(
-        cab=cab,
-        name_en="Head office",
-        name_th="สำนักงานใหญ่",
-        address_en="1 Road",
-        address_th="1 ถนน",
-        province_en=province[0],
-        province_th=province[1],
-    )
-    acc = Accreditation(
-        number=accreditation_number(programme, n),
-        cab=cab,
+    acc = factories.accreditation(
+        session,
+        items=1,
         programme=programme,
-        standard=programme.standard,
-        first_granted=date(2024, 1, 15),
-        valid_from=date(2024, 1, 15),
         valid_until=valid_until,
+        name_en=name_en,
+        name_th=name_th,
+        province=province,
+        scope={
+            "field_en": field_en,
+            "product_en": product_en,
+            "product_th": product_th,
+            "parameter_en": "Lead (Pb)",
+            "parameter_th": "ตะกั่ว",
+            "method": method,
+        },
     )
-    acc.scope_items.append(
-        ScopeItem(
-            site=site,
-            field_en=field_en,
-            field_th="การทดสอบ",
-            product_en=product_en,
-            product_th=product_th,
-            parameter_en="Lead (Pb)",
-            parameter_th="ตะกั่ว",
-            method=method,
-        )
-    )
-    session.add(acc)
-    session.flush()
     factories.event(session, acc, EventKind.GRANTED, date(2024, 1, 15), staff=staff)
     return acc
 
