@@ -514,7 +514,7 @@ def verify_command(
         from cryptography.hazmat.primitives import serialization
 
         from verifier.cli import remote_context
-        from verifier.sources import check_registry_url, fetch_qr_keys
+        from verifier.sources import check_registry_url, fetch_crls, fetch_qr_keys
 
         try:
             registry = check_registry_url(registry_url)
@@ -528,7 +528,13 @@ def verify_command(
                 keys = fetch_qr_keys(registry)
         except VerifierError as exc:
             fail(str(exc), EXIT_UNUSABLE_TRUST)
-        make = partial(remote_context, registry, anchors, keys)
+        try:
+            crls = fetch_crls(registry)
+        except VerifierError as exc:
+            # Its status answers will fail the same way: no file can show as valid.
+            click.echo(f"warning: {exc}; revocation is read from the files alone", err=True)
+            crls = ()
+        make = partial(remote_context, registry, anchors, keys, crls)
         raise click.exceptions.Exit(run(list(files), make, as_json=as_json, jobs=jobs))
     if not offline:
         _require_schema()
@@ -549,10 +555,12 @@ def trust_group() -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def trust_export(output: Path) -> None:
-    """Write the offline bundle: trust anchors, QR keys and the signed status list."""
+    """Write the offline bundle: trust anchors, QR keys, CRLs and the signed status list."""
     import base64
 
     from cryptography.hazmat.primitives import serialization
+
+    from keys.revocation import CAS, current_crl
 
     from .status_lists import signed_status_list
 
@@ -568,6 +576,7 @@ def trust_export(output: Path) -> None:
         "registry": current_app.config["PUBLIC_URL"],
         "anchors": [pki.root.public_bytes(serialization.Encoding.PEM).decode()],
         "qr_keys": pki.qr_jwks(),
+        "crls": [base64.b64encode(current_crl(pki, ca)).decode() for ca in CAS],
         "status_list": base64.b64encode(data).decode(),
         "status_list_as_of": as_of.isoformat(timespec="seconds"),
         "checkpoint": None,

@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from keys.pki import Pki
 from verifier.sources import StatusAnswer, TrustBundle
 
 from .answers import answer_for, find_certificate
@@ -62,6 +63,17 @@ def signed_revision_digests(session: Session, sha256: str) -> set[str]:
     }
 
 
+def agency_trust(pki: Pki, extra_anchors: tuple[bytes, ...] = ()) -> TrustBundle:
+    """The agency's own trust material: its root, its QR keys and its current CRLs."""
+    from keys.revocation import CAS, current_crl
+
+    return TrustBundle.from_pem(
+        [pki.root.public_bytes(serialization.Encoding.PEM), *extra_anchors],
+        pki.qr_jwks(),
+        [current_crl(pki, ca) for ca in CAS],
+    )
+
+
 def instance_context(
     config: dict[str, object], extra_anchors: tuple[bytes, ...] = (), use_registry: bool = True
 ) -> tuple[TrustBundle, RegistryStatusSource | None]:
@@ -69,10 +81,7 @@ def instance_context(
     from . import db
     from .agency import load_pki
 
-    pki = load_pki(config)
-    trust = TrustBundle.from_pem(
-        [pki.root.public_bytes(serialization.Encoding.PEM), *extra_anchors], pki.qr_jwks()
-    )
+    trust = agency_trust(load_pki(config), extra_anchors)
     status = (
         RegistryStatusSource(db.make_engine(str(config["DATABASE_URL"]))) if use_registry else None
     )

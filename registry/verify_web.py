@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import IO, Any
 
-from cryptography.hazmat.primitives import serialization
 from flask import Blueprint, Request, current_app, render_template, request
 from flask_babel import gettext as _
 
@@ -25,7 +24,7 @@ from .agency import get_pki
 from .answers import answer_for, find_certificate
 from .db import get_engine, get_session
 from .public import problem
-from .verification import RegistryStatusSource
+from .verification import RegistryStatusSource, agency_trust
 
 bp = Blueprint("verify", __name__)
 MAX_FILES = 20
@@ -63,8 +62,7 @@ class Checked:
 
 
 def trust_bundle() -> TrustBundle:
-    pki = get_pki()
-    return TrustBundle.from_pem([pki.root.public_bytes(serialization.Encoding.PEM)], pki.qr_jwks())
+    return agency_trust(get_pki())
 
 
 def check_uploads() -> list[Checked] | Any:

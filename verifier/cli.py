@@ -39,18 +39,20 @@ def bundle_context(
 
     trust, status = load_bundle(bundle)
     if extra_anchors:
-        extra = TrustBundle.from_pem(extra_anchors)
-        trust = TrustBundle(trust.anchors + extra.anchors, trust.qr_keys)
+        trust = trust.adding(TrustBundle.from_pem(extra_anchors))
     return trust, status
 
 
 def remote_context(
-    registry: str, anchors: tuple[bytes, ...], qr_keys: Mapping[str, Any]
+    registry: str,
+    anchors: tuple[bytes, ...],
+    qr_keys: Mapping[str, Any],
+    crls: tuple[bytes, ...] = (),
 ) -> tuple[TrustBundle, StatusSource | None]:
-    """Trust from local anchors, status from a register's JSON API."""
+    """Trust from local anchors (and the register's CRLs), status from its JSON API."""
     from .sources import RemoteStatusSource
 
-    return TrustBundle.from_pem(anchors, qr_keys), RemoteStatusSource(registry)
+    return TrustBundle.from_pem(anchors, qr_keys, crls), RemoteStatusSource(registry)
 
 
 def _init_worker(make_context: Context) -> None:

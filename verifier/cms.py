@@ -27,6 +27,10 @@ def _certificates(signed_data: cms.SignedData) -> list[bytes]:
     return found
 
 
+def carried_certificates(signed_data: cms.SignedData) -> list[x509.Certificate]:
+    return [x509.load_der_x509_certificate(der) for der in _certificates(signed_data)]
+
+
 def _timestamp_tokens(signed_data: cms.SignedData) -> Iterable[cms.SignedData]:
     for info in signed_data["signer_infos"]:
         for attribute in info["unsigned_attrs"] or []:
@@ -49,12 +53,12 @@ def altered_certificates(
         for der, cert in zip(raw, certs, strict=True):
             if der in trusted:
                 continue
-            if not any(_issued_by(cert, issuer) for issuer in pool):
+            if not any(issued_by(cert, issuer) for issuer in pool):
                 problems.append(cert.subject.rfc4514_string())
     return problems
 
 
-def _issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
+def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     if cert.issuer != issuer.subject:
         return False
     try:

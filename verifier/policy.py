@@ -31,21 +31,54 @@ from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.ades.report import AdESPassed
+from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESPassed
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import DocumentSecurityStore, validate_pdf_signature
+from pyhanko.sign.validation import ades
+from pyhanko.sign.validation.ades import AdESLTAValidationResult
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
+from pyhanko.sign.validation.policy_decl import (
+    PdfSignatureValidationSpec,
+    RevinfoOnlineFetchingRule,
+    RevocationInfoGatheringSpec,
+    SignatureValidationSpec,
+)
+from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
+from pyhanko_certvalidator.policy_decl import (
+    REQUIRE_REVINFO,
+    CertRevTrustPolicy,
+    FreshnessReqType,
+)
+from pyhanko_certvalidator.registry import SimpleTrustManager
 
-from .cms import altered_certificates, structure_problems
+from . import hotspots
+from .cms import altered_certificates, carried_certificates, structure_problems
 from .errors import QrError
 from .qr import decode_qr_payload
 from .report import CHECK_NAMES, Check, Outcome, Report
 from .revisions import analyse
+from .revocation import revoked_before
 from .sources import StatusAnswer, StatusSource, TrustBundle
 
 DOCUMENT_SIGNING = x509.ObjectIdentifier("1.3.6.1.5.5.7.3.36")
 ACCREDIT_NS = "urn:accredit:certificate:1"
+#: LTA outcomes that mean the signer's certificate was revoked when it signed.
+REVOKED_INDICATIONS = frozenset(
+    {
+        AdESFailure.REVOKED,
+        AdESIndeterminate.REVOKED_NO_POE,
+        AdESIndeterminate.REVOKED_CA_NO_POE,
+    }
+)
+#: LTA outcomes that mean no trusted chain was found at all.
+UNTRUSTED_INDICATIONS = frozenset(
+    {
+        AdESIndeterminate.NO_CERTIFICATE_CHAIN_FOUND,
+        AdESIndeterminate.CHAIN_CONSTRAINTS_FAILURE,
+    }
+)
 log = logging.getLogger(__name__)
+hotspots.install()
 logging.getLogger("pyhanko").setLevel(logging.CRITICAL)
 logging.getLogger("pyhanko_certvalidator").setLevel(logging.CRITICAL)
 
@@ -117,6 +150,38 @@ def _run(name: str, budget: _Budget, func: Callable[[], Check]) -> Check:
 
 def _asn1(cert: x509.Certificate) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(cert.public_bytes(serialization.Encoding.DER))
+
+
+def _long_term_validation(
+    sig: EmbeddedPdfSignature, trust: TrustBundle, now: datetime
+) -> AdESLTAValidationResult:
+    """One PAdES-LTA validation (ETSI EN 319 102-1, 5.6.3) at ``now``, from the file alone.
+
+    Its ``api_status`` also carries the cryptographic verdict, the signature
+    timestamp and the diff analysis, so the integrity, trust and timestamp
+    checks read it rather than validate everything a second time (which
+    doubled the cost of a document).
+    """
+    spec = PdfSignatureValidationSpec(
+        SignatureValidationSpec(
+            cert_validation_policy=CertValidationPolicySpec(
+                trust_manager=SimpleTrustManager.build([_asn1(c) for c in trust.anchors]),
+                revinfo_policy=CertRevTrustPolicy(
+                    revocation_checking_policy=REQUIRE_REVINFO,
+                    freshness_req_type=FreshnessReqType.MAX_DIFF_REVOCATION_VALIDATION,
+                    # Accept the revocation data embedded at signing time.
+                    freshness=timedelta(days=365 * 30),
+                ),
+            ),
+            revinfo_gathering_policy=RevocationInfoGatheringSpec(
+                online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY
+            ),
+        )
+    )
+    timing = ValidationTimingInfo(
+        validation_time=now, best_signature_time=now, point_in_time_validation=True
+    )
+    return asyncio.run(ades.ades_lta_validation(sig, spec, timing))
 
 
 def _xmp_fields(reader: PdfFileReader, revision: int) -> dict[str, str]:
@@ -256,17 +321,16 @@ def _verify(
                 "extra_signature",
             )
         assert sig is not None
-        dss = DocumentSecurityStore.read_dss(reader)
-        context = dss.as_validation_context(
-            {
-                "trust_roots": [_asn1(c) for c in trust.anchors],
-                "allow_fetching": False,
-                "revocation_mode": "hard-fail",
-            }
-        )
-        result = validate_pdf_signature(
-            sig, signer_validation_context=context, ts_validation_context=context
-        )
+        lta = _long_term_validation(sig, trust, now)
+        state["lta"] = lta
+        result = lta.api_status
+        if result is None:
+            return Check(
+                "signature_integrity",
+                Outcome.FAILED,
+                f"the signature could not be validated ({lta.ades_subindic.name})",
+                "not_validated",
+            )
         state["status"] = result
         if not result.intact:
             return Check(
@@ -314,28 +378,57 @@ def _verify(
             signer_cert = None
 
     def signed_at() -> datetime | None:
+        """The signing time a trusted timestamp proves (an untrusted one proves nothing)."""
         ts = getattr(pyhanko_status, "timestamp_validity", None)
-        return ts.timestamp if ts is not None and ts.valid else None
+        if ts is None or not (ts.intact and ts.valid and ts.trusted):
+            return None
+        return ts.timestamp
 
     def trusted() -> Check:
-        if pyhanko_status is None or signer_cert is None:
+        lta = state.get("lta")
+        if pyhanko_status is None or signer_cert is None or lta is None:
             return Check("signer_trusted", Outcome.FAILED, "no signature to check", "unsigned")
-        if pyhanko_status.trusted and not pyhanko_status.revoked:
+        subject = signer_cert.subject.rfc4514_string()
+        indication = lta.ades_subindic
+        if pyhanko_status.revoked or indication in REVOKED_INDICATIONS:
+            return Check(
+                "signer_trusted", Outcome.FAILED, "the signing certificate was revoked", "revoked"
+            )
+        assert sig is not None
+        revoked = revoked_before(
+            signer_cert,
+            carried_certificates(sig.signed_data),
+            trust.anchors,
+            trust.crls,
+            signed_at(),
+        )
+        if revoked is not None:
+            when = signed_at()
+            return Check(
+                "signer_trusted",
+                Outcome.FAILED,
+                f"the agency revoked {revoked.subject} on {revoked.at:%Y-%m-%d %H:%M} UTC"
+                + (f" ({revoked.reason})" if revoked.reason else "")
+                + (
+                    f", before this document was signed ({when:%Y-%m-%d %H:%M} UTC)"
+                    if when
+                    else ", and no trusted timestamp proves an earlier signing time"
+                ),
+                "revoked",
+            )
+        # Trusted now, or (once expired) at the time the timestamps prove.
+        if (pyhanko_status.trusted and indication not in UNTRUSTED_INDICATIONS) or (
+            indication is AdESPassed.OK
+        ):
             return Check(
                 "signer_trusted",
                 Outcome.PASSED,
-                f"signed by {signer_cert.subject.rfc4514_string()}, which chains to "
-                "a trusted agency root",
-            )
-        if pyhanko_status.revoked:
-            return Check(
-                "signer_trusted", Outcome.FAILED, "the signing certificate was revoked", "revoked"
+                f"signed by {subject}, which chains to a trusted agency root",
             )
         return Check(
             "signer_trusted",
             Outcome.FAILED,
-            f"the signer ({signer_cert.subject.rfc4514_string()}) does not chain to "
-            "a trusted agency root",
+            f"the signer ({subject}) does not chain to a trusted agency root",
             "untrusted_signer",
         )
 
@@ -415,47 +508,12 @@ def _verify(
     checks.append(_run("unmodified_after_signing", budget, unmodified))
 
     def long_term() -> Check:
-        if sig is None:
+        lta = state.get("lta")
+        if sig is None or lta is None:
             return Check(
                 "long_term_validation", Outcome.FAILED, "no signature to check", "unsigned"
             )
-        from pyhanko.sign.validation import ades
-        from pyhanko.sign.validation.policy_decl import (
-            PdfSignatureValidationSpec,
-            RevinfoOnlineFetchingRule,
-            RevocationInfoGatheringSpec,
-            SignatureValidationSpec,
-        )
-        from pyhanko_certvalidator.context import CertValidationPolicySpec
-        from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
-        from pyhanko_certvalidator.policy_decl import (
-            REQUIRE_REVINFO,
-            CertRevTrustPolicy,
-            FreshnessReqType,
-        )
-        from pyhanko_certvalidator.registry import SimpleTrustManager
-
-        spec = PdfSignatureValidationSpec(
-            SignatureValidationSpec(
-                cert_validation_policy=CertValidationPolicySpec(
-                    trust_manager=SimpleTrustManager.build([_asn1(c) for c in trust.anchors]),
-                    revinfo_policy=CertRevTrustPolicy(
-                        revocation_checking_policy=REQUIRE_REVINFO,
-                        freshness_req_type=FreshnessReqType.MAX_DIFF_REVOCATION_VALIDATION,
-                        # Accept the revocation data embedded at signing time.
-                        freshness=timedelta(days=365 * 30),
-                    ),
-                ),
-                revinfo_gathering_policy=RevocationInfoGatheringSpec(
-                    online_fetching_rule=RevinfoOnlineFetchingRule.LOCAL_ONLY
-                ),
-            )
-        )
-        timing = ValidationTimingInfo(
-            validation_time=now, best_signature_time=now, point_in_time_validation=True
-        )
-        result = asyncio.run(ades.ades_lta_validation(sig, spec, timing))
-        if result.ades_subindic is AdESPassed.OK:
+        if lta.ades_subindic is AdESPassed.OK:
             return Check(
                 "long_term_validation",
                 Outcome.PASSED,
@@ -464,8 +522,8 @@ def _verify(
         return Check(
             "long_term_validation",
             Outcome.FAILED,
-            f"long-term validation did not pass ({result.ades_subindic.name})",
-            "lta_" + result.ades_subindic.name.lower(),
+            f"long-term validation did not pass ({lta.ades_subindic.name})",
+            "lta_" + lta.ades_subindic.name.lower(),
         )
 
     checks.append(_run("long_term_validation", budget, long_term))

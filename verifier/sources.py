@@ -19,19 +19,37 @@ BANGKOK = ZoneInfo("Asia/Bangkok")
 
 @dataclass(frozen=True)
 class TrustBundle:
-    """Agency trust anchors (roots) and the public QR keys (a JWK set)."""
+    """Agency trust anchors (roots), the public QR keys (a JWK set) and the current CRLs.
+
+    The CRLs are the agency's word now on its own certificates
+    (``verifier.revocation``); without them only the file's own revocation
+    data is consulted.
+    """
 
     anchors: tuple[x509.Certificate, ...]
     qr_keys: Mapping[str, Any] = field(default_factory=lambda: {"keys": []})
+    crls: tuple[x509.CertificateRevocationList, ...] = ()
 
     @classmethod
     def from_pem(
-        cls, pems: Iterable[bytes], qr_keys: Mapping[str, Any] | None = None
+        cls,
+        pems: Iterable[bytes],
+        qr_keys: Mapping[str, Any] | None = None,
+        crls: Iterable[bytes] = (),
     ) -> TrustBundle:
+        """Anchors from PEM, CRLs from DER (as ``/pki/<ca>.crl`` serves them)."""
         anchors: list[x509.Certificate] = []
         for pem in pems:
             anchors.extend(x509.load_pem_x509_certificates(pem))
-        return cls(tuple(anchors), qr_keys or {"keys": []})
+        return cls(
+            tuple(anchors),
+            qr_keys or {"keys": []},
+            tuple(x509.load_der_x509_crl(der) for der in crls),
+        )
+
+    def adding(self, other: TrustBundle) -> TrustBundle:
+        """This bundle with the anchors and CRLs of ``other`` (``--trust`` files)."""
+        return TrustBundle(self.anchors + other.anchors, self.qr_keys, self.crls + other.crls)
 
 
 @dataclass(frozen=True)
@@ -89,16 +107,21 @@ class OfflineStatusSource:
 MAX_ANSWER = 1024 * 1024
 
 
-def _get_json(url: str, timeout: float) -> Any:
-    import json
+def _get(url: str, timeout: float, accept: str) -> bytes:
     from urllib.request import Request, urlopen
 
-    request = Request(url, headers={"Accept": "application/json", "User-Agent": "accredit-verify"})
+    request = Request(url, headers={"Accept": accept, "User-Agent": "accredit-verify"})
     with urlopen(request, timeout=timeout) as response:
-        data = response.read(MAX_ANSWER + 1)
+        data: bytes = response.read(MAX_ANSWER + 1)
     if len(data) > MAX_ANSWER:
         raise ValueError("the answer is too large")
-    return json.loads(data)
+    return data
+
+
+def _get_json(url: str, timeout: float) -> Any:
+    import json
+
+    return json.loads(_get(url, timeout, "application/json"))
 
 
 def check_registry_url(url: str) -> str:
@@ -123,6 +146,26 @@ def fetch_qr_keys(registry: str, timeout: float = 10.0) -> Mapping[str, Any]:
     if not isinstance(keys, dict) or not isinstance(keys.get("keys"), list):
         raise VerifierError(f"{registry}/pki/jwks.json is not a JWK set")
     return keys
+
+
+def fetch_crls(registry: str, timeout: float = 10.0) -> tuple[bytes, ...]:
+    """The register's current CRLs (``/pki/root.crl``, ``/pki/issuing.crl``), in DER.
+
+    Their signatures are checked against the trust anchors when used, so a
+    wrong answer can only make a signature fail, never pass.
+    """
+    from .errors import VerifierError
+
+    found = []
+    for ca in ("root", "issuing"):
+        url = f"{check_registry_url(registry)}/pki/{ca}.crl"
+        try:
+            der = _get(url, timeout, "application/pkix-crl")
+            x509.load_der_x509_crl(der)
+        except (OSError, ValueError) as exc:
+            raise VerifierError(f"cannot read the CRL {url}: {exc}") from exc
+        found.append(der)
+    return tuple(found)
 
 
 @dataclass(frozen=True)
@@ -175,6 +218,7 @@ def load_bundle(
 ) -> tuple[TrustBundle, OfflineStatusSource | None]:
     """Read an offline bundle made by ``accredit trust export``."""
     import base64
+    import binascii
     import json
 
     from .errors import VerifierError
@@ -183,9 +227,10 @@ def load_bundle(
         bundle = json.loads(data)
         anchors = [a.encode() for a in bundle["anchors"]]
         keys = bundle["qr_keys"]
-        trust = TrustBundle.from_pem(anchors, keys)
+        crls = [base64.b64decode(c, validate=True) for c in bundle.get("crls", [])]
+        trust = TrustBundle.from_pem(anchors, keys, crls)
         raw_list = bundle.get("status_list")
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, binascii.Error) as exc:
         raise VerifierError(f"the trust bundle cannot be read: {exc}") from exc
     if not raw_list:
         return trust, None

@@ -124,6 +124,16 @@ def test_bundle_from_the_cli_verifies_offline(accredit, tmp_path):
     assert not (tmp_path / "elsewhere").exists(), "offline verification needs no instance"
     trust, status = load_bundle(bundle.read_bytes())
     assert trust.anchors and status is not None
+    assert {c.issuer.rfc4514_string().split(",")[0] for c in trust.crls} == {
+        "CN=Thai Industrial Standards Institute Root CA",
+        "CN=Thai Industrial Standards Institute Issuing CA",
+    }
+
+
+def test_a_bundle_with_a_broken_crl_is_refused(pki):
+    bundle = {"anchors": [], "qr_keys": {"keys": []}, "crls": ["not base64!"]}
+    with pytest.raises(VerifierError, match="cannot be read"):
+        load_bundle(json.dumps(bundle).encode())
 
 
 def test_a_broken_bundle_is_one_clear_error():

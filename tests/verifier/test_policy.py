@@ -8,7 +8,7 @@ from io import BytesIO
 
 import pytest
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 from fpdf import FPDF
@@ -272,6 +272,63 @@ def test_signed_by_the_tsa_certificate_is_the_wrong_role(app, trust):
     report = verify(sign_pdf(blank_pdf(), signer), trust)
     assert failed(report)["signer_role"] == "wrong_role"
     assert report.document is DocumentVerdict.FORGED
+
+
+def test_signed_after_the_signers_revocation(make_pki):
+    """A stolen key signs after its revocation, with the "good" answers of before embedded.
+
+    The file alone looks fine; the agency's current CRLs (what the instance,
+    the bundle and the registry hand the verifier) show the revocation.
+    """
+    import time
+
+    from keys.signing import open_document_signer, sign_pdf
+    from registry.verification import agency_trust
+    from tests.documents import blank_pdf
+
+    pki = make_pki()
+    signer = open_document_signer(pki)
+    earlier = sign_pdf(blank_pdf("earlier"), signer)
+    time.sleep(1.1)  # the timestamps are real: let the clock pass the revocation
+    revoked_at = datetime.now(UTC)
+    time.sleep(1.1)
+    # A thief signs before the agency knows (so the embedded OCSP answer says
+    # "good"); the revocation then dates the compromise back before it.
+    later = sign_pdf(blank_pdf("later"), signer)
+    pki.revoke(pki.current_signer, "key_compromise", revoked_at)
+
+    from_file_alone = verify(later, TrustBundle((pki.root,), pki.qr_jwks()))
+    assert from_file_alone.check("signer_trusted").passed  # why the CRLs are needed
+
+    trust = agency_trust(pki)
+    report = verify(later, trust, now=revoked_at + timedelta(minutes=1))
+    assert failed(report)["signer_trusted"] == "revoked", report.summary()
+    assert "keyCompromise" in report.check("signer_trusted").detail
+    assert "before this document was signed" in report.check("signer_trusted").detail
+    assert report.document is not DocumentVerdict.AUTHENTIC
+
+    # Signed before the revocation: still the agency's signature.
+    kept = verify(earlier, trust, now=revoked_at + timedelta(minutes=1))
+    assert kept.check("signer_trusted").passed, kept.summary()
+    for pdf, authentic in ((earlier, True), (later, False)):
+        offline = verify(pdf, _bundle_trust(pki))
+        assert offline.check("signer_trusted").passed is authentic
+
+
+def _bundle_trust(pki) -> TrustBundle:
+    """The trust an offline verifier gets from ``accredit trust export``'s CRLs."""
+    import base64
+    import json
+
+    from keys.revocation import CAS, current_crl
+    from verifier.sources import load_bundle
+
+    bundle = {
+        "anchors": [pki.root.public_bytes(serialization.Encoding.PEM).decode()],
+        "qr_keys": pki.qr_jwks(),
+        "crls": [base64.b64encode(current_crl(pki, ca)).decode() for ca in CAS],
+    }
+    return load_bundle(json.dumps(bundle).encode())[0]
 
 
 def test_untrusted_root(genuine, make_pki):

@@ -9,7 +9,7 @@ import pytest
 from verifier.errors import VerifierError
 from verifier.policy import verify
 from verifier.report import CertificateStatus, Outcome
-from verifier.sources import RemoteStatusSource, TrustBundle, check_registry_url
+from verifier.sources import RemoteStatusSource, TrustBundle, check_registry_url, fetch_crls
 
 
 def closed_port() -> int:
@@ -24,6 +24,11 @@ def test_an_unreachable_register_answers_unknown_with_the_reason():
     assert answer is not None
     assert answer.status is CertificateStatus.UNKNOWN
     assert "did not answer" in answer.detail["error"]
+
+
+def test_crls_from_an_unreachable_register_are_one_clear_error():
+    with pytest.raises(VerifierError, match="cannot read the CRL"):
+        fetch_crls(f"http://127.0.0.1:{closed_port()}", timeout=2)
 
 
 def test_unreachable_status_is_indeterminate_not_failed(signed_pdf, shared_pki):
