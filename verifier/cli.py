@@ -8,6 +8,7 @@ unreadable (the highest applies).
 
 from __future__ import annotations
 
+import gc
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -105,10 +106,35 @@ def line(report: Report) -> str:
     return f"{name}: {head}{number}" + (f" - {reasons}" if reasons else "")
 
 
+SUMMARY_LABELS = {
+    Verdict.VALID: "valid",
+    Verdict.NOT_CURRENT: "genuine, not current",
+    Verdict.NOT_AUTHENTIC: "not authentic",
+    Verdict.UNREADABLE: "unreadable",
+}
+
+
+def summary_table(reports: Sequence[Report]) -> str:
+    """Files per answer, then the checks that failed most (what to look at first)."""
+    verdicts = Counter(r.verdict for r in reports)
+    failures = Counter(c.name for r in reports for c in r.failed)
+    rows = [(SUMMARY_LABELS[v], verdicts[v]) for v in Verdict]
+    rows.append(("total", len(reports)))
+    lines = [f"{'answer':<24}{'files':>7}"] + [f"{label:<24}{n:>7}" for label, n in rows]
+    if failures:
+        lines.append(f"{'failed check':<24}{'files':>7}")
+        lines += [f"{name:<24}{n:>7}" for name, n in failures.most_common()]
+    return "\n".join(lines)
+
+
 def run(paths: Sequence[Path], make_context: Context, *, as_json: bool, jobs: int) -> int:
     """Verify ``paths`` and print the results; returns the exit code."""
     reports: list[Report] = []
     show_progress = len(paths) > 1 and not as_json
+    # What exists now (the libraries, the trust material) lives as long as the
+    # run: keep the collector from rescanning it after every few documents, and
+    # from writing to (so copying) the memory that forked workers share.
+    gc.freeze()
     if jobs > 1 and len(paths) > 1:
         with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(make_context,)) as pool:
             results = pool.map(_verify_path, [str(p) for p in paths], chunksize=4)
@@ -131,10 +157,5 @@ def run(paths: Sequence[Path], make_context: Context, *, as_json: bool, jobs: in
         for report in reports:
             click.echo(line(report))
         if len(reports) > 1:
-            counts = Counter(r.verdict for r in reports)
-            click.echo(
-                "summary: "
-                + ", ".join(f"{counts[v]} {v.value}" for v in Verdict)
-                + f" ({len(reports)} files)"
-            )
+            click.echo(summary_table(reports))
     return max((EXIT_CODES[r.verdict] for r in reports), default=0)

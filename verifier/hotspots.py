@@ -16,6 +16,12 @@ most of the time went on work that is not about security at all:
   cache is bounded in entries and in string length). Name equality itself is
   a pure function of the two names' DER, so it is memoised the same way.
 
+- pyHanko checks the same certificate, CRL and OCSP signatures again for
+  every document (each carries the agency's chain). Whether a signature
+  verifies is a pure function of (signature, data, key, algorithm), so a
+  success is memoised on exactly those bytes; a failure is never kept and is
+  checked again every time.
+
 ``install()`` is idempotent; ``tests/verifier/test_hotspots.py`` proves the
 replacements equal to the originals on generated inputs.
 """
@@ -30,11 +36,17 @@ from typing import Any, BinaryIO
 from asn1crypto.x509 import NameTypeAndValue, RDNSequence
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.misc import PDF_WHITESPACE
+from pyhanko_certvalidator.sig_validate import (
+    DEFAULT_VALIDATION_CONTEXT,
+    DefaultSignatureValidator,
+    SignatureValidationContext,
+)
 
 _original_hex = generic.read_hex_string_from_stream
 _original_prep = NameTypeAndValue._ldap_string_prep
 _original_name_eq = RDNSequence.__eq__
 _original_hashable = RDNSequence.hashable.fget
+_original_validate = DefaultSignatureValidator.validate_signature
 _PLAIN_HEX = re.compile(rb"[0-9A-Fa-f" + re.escape(PDF_WHITESPACE) + rb"]*")
 _CHUNK = 1 << 16
 #: Longer strings and names are prepared and compared every time (no hostile one is kept).
@@ -47,12 +59,14 @@ def read_hex_string(stream: BinaryIO) -> generic.ByteStringObject | generic.Text
     start = stream.tell()
     stream.read(1)  # the opening "<"
     parts: list[bytes] = []
+    size = 256  # most hex strings are short (IDs); /Contents grows the reads
     while True:
-        chunk = stream.read(_CHUNK)
+        chunk = stream.read(size)
         end = chunk.find(b">")
         if end < 0:
             parts.append(chunk)
             if chunk and _PLAIN_HEX.fullmatch(chunk):
+                size = min(size * 4, _CHUNK)
                 continue
             break  # end of stream or an unusual byte: pyHanko's reader decides
         body = b"".join([*parts, chunk[:end]])
@@ -115,8 +129,45 @@ def _rdn_sequence_hashable(self: RDNSequence) -> str:
     return found
 
 
+_verified: set[tuple[bytes, ...]] = set()
+SIGNATURE_CACHE_ENTRIES = 2048
+#: Signed data larger than this (a whole document's digest input) is never kept.
+SIGNATURE_CACHE_MAX_BYTES = 16 * 1024
+
+
+def _validate_signature(
+    self: DefaultSignatureValidator,
+    signature: bytes,
+    signed_data: bytes,
+    public_key_info: Any,
+    signature_algorithm: Any,
+    context: SignatureValidationContext = DEFAULT_VALIDATION_CONTEXT,
+) -> None:
+    """``DefaultSignatureValidator.validate_signature``; raises exactly as it does."""
+    if len(signed_data) > SIGNATURE_CACHE_MAX_BYTES:
+        return _original_validate(  # type: ignore[no-any-return]
+            self, signature, signed_data, public_key_info, signature_algorithm, context
+        )
+    key = (
+        bytes(signature),
+        bytes(signed_data),
+        public_key_info.dump(),
+        signature_algorithm.dump(),
+        str(context.contextual_md_algorithm).encode(),
+        b"prehashed" if context.prehashed else b"",
+    )
+    if key in _verified:
+        return None
+    _original_validate(self, signature, signed_data, public_key_info, signature_algorithm, context)
+    if len(_verified) >= SIGNATURE_CACHE_ENTRIES:
+        _verified.clear()
+    _verified.add(key)
+    return None
+
+
 def install() -> None:
     generic.read_hex_string_from_stream = read_hex_string
     NameTypeAndValue._ldap_string_prep = _ldap_string_prep
     RDNSequence.__eq__ = _rdn_sequence_eq  # type: ignore[method-assign,assignment]
+    DefaultSignatureValidator.validate_signature = _validate_signature  # type: ignore[method-assign]
     RDNSequence.hashable = property(_rdn_sequence_hashable)  # type: ignore[method-assign,assignment]

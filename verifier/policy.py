@@ -33,7 +33,7 @@ from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESPassed
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import ades
+from pyhanko.sign.validation import DocumentSecurityStore, ades, validate_pdf_signature
 from pyhanko.sign.validation.ades import AdESLTAValidationResult
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.policy_decl import (
@@ -42,6 +42,7 @@ from pyhanko.sign.validation.policy_decl import (
     RevocationInfoGatheringSpec,
     SignatureValidationSpec,
 )
+from pyhanko.sign.validation.status import PdfSignatureStatus
 from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 from pyhanko_certvalidator.policy_decl import (
@@ -184,6 +185,22 @@ def _long_term_validation(
     return asyncio.run(ades.ades_lta_validation(sig, spec, timing))
 
 
+def _per_part_validation(
+    sig: EmbeddedPdfSignature, reader: PdfFileReader, trust: TrustBundle
+) -> PdfSignatureStatus:
+    """pyHanko's signature, chain, timestamp and diff verdicts, each made on its own."""
+    context = DocumentSecurityStore.read_dss(reader).as_validation_context(
+        {
+            "trust_roots": [_asn1(c) for c in trust.anchors],
+            "allow_fetching": False,
+            "revocation_mode": "hard-fail",
+        }
+    )
+    return validate_pdf_signature(
+        sig, signer_validation_context=context, ts_validation_context=context
+    )
+
+
 def _xmp_fields(reader: PdfFileReader, revision: int) -> dict[str, str]:
     """Our fields from the XMP packet as it stood in ``revision`` (elements or attributes)."""
     resolver = reader.get_historical_resolver(revision)
@@ -272,7 +289,7 @@ def _verify(
                 f"the file is larger than {limits.max_bytes // (1024 * 1024)} MB",
                 "too_large",
             )
-        if pdf.lstrip()[:5] != b"%PDF-":
+        if pdf[:1024].lstrip()[:5] != b"%PDF-":
             return Check("parse", Outcome.FAILED, "the file is not a PDF", "not_pdf")
         try:
             reader = PdfFileReader(BytesIO(pdf), strict=False)
@@ -323,7 +340,14 @@ def _verify(
         assert sig is not None
         lta = _long_term_validation(sig, trust, now)
         state["lta"] = lta
-        result = lta.api_status
+        # A failed LTA run stops at the first problem it meets (a broken digest
+        # leaves the chain and the timestamp unexamined), so a failing document
+        # gets the per-part validation, and its report says all that is wrong.
+        result = (
+            lta.api_status
+            if lta.ades_subindic is AdESPassed.OK
+            else _per_part_validation(sig, reader, trust)
+        )
         if result is None:
             return Check(
                 "signature_integrity",
@@ -416,8 +440,13 @@ def _verify(
                 ),
                 "revoked",
             )
-        # Trusted now, or (once expired) at the time the timestamps prove.
-        if (pyhanko_status.trusted and indication not in UNTRUSTED_INDICATIONS) or (
+        # Trusted now, or (once expired) at the time the timestamps prove. The
+        # chain is judged on its own: a broken digest is another check's failure.
+        chain_found = (
+            pyhanko_status.trust_problem_indic is None
+            and pyhanko_status.validation_path is not None
+        )
+        if (chain_found and indication not in UNTRUSTED_INDICATIONS) or (
             indication is AdESPassed.OK
         ):
             return Check(
@@ -539,7 +568,7 @@ def _verify(
     if sig is not None:
         try:
             end = sig.byte_range[2] + sig.byte_range[3]
-            digests.add(hashlib.sha256(pdf[:end]).hexdigest())
+            digests.add(hashlib.sha256(memoryview(pdf)[:end]).hexdigest())
         except Exception:
             pass
     answer: StatusAnswer | None = None

@@ -96,3 +96,34 @@ def test_caches_stay_bounded() -> None:
     before = dict(hotspots._names_equal)
     assert _name(long, "o") == _name(long, "o")
     assert hotspots._names_equal == before
+
+
+def test_a_signature_is_memoised_only_once_it_verified() -> None:
+    from asn1crypto import algos, keys
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    info = keys.PublicKeyInfo.load(
+        key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
+    )
+    algorithm = algos.SignedDigestAlgorithm({"algorithm": "sha256_ecdsa"})
+    data = b"tbs certificate bytes"
+    good = key.sign(data, ec.ECDSA(hashes.SHA256()))
+    other = key.sign(b"something else", ec.ECDSA(hashes.SHA256()))
+    validator = DefaultSignatureValidator()
+    assert validator.validate_signature.__func__ is hotspots._validate_signature  # type: ignore[attr-defined]
+    for _ in range(2):
+        validator.validate_signature(good, data, info, algorithm)
+        for signature, signed in ((other, data), (good, data + b"!"), (good[:-1] + b"\0", data)):
+            try:
+                validator.validate_signature(signature, signed, info, algorithm)
+            except (InvalidSignature, ValueError):
+                pass
+            else:
+                raise AssertionError("a bad signature verified")
+    assert len(hotspots._verified) <= hotspots.SIGNATURE_CACHE_ENTRIES

@@ -27,7 +27,7 @@ from verifier.policy import verify
 from verifier.report import CHECK_NAMES, DocumentVerdict, Verdict
 from verifier.sources import TrustBundle
 
-from ..documents import demo_instance
+from ..documents import demo_instance, valid_numbers
 from ..registry import factories
 
 NOW = datetime.now(UTC)
@@ -240,6 +240,51 @@ def test_contents_zeroed(genuine, trust):
     zeroed = genuine[: match.start(1)] + b"0" * len(match.group(1)) + genuine[match.end(1) :]
     report = verify(zeroed, trust)
     assert report.document is not DocumentVerdict.AUTHENTIC
+
+
+def _rewrite_byte_range(pdf: bytes, rewrite) -> bytes:
+    """The approval signature's /ByteRange (the first in the file), rewritten at the same length."""
+    match = re.search(rb"/ByteRange\s*\[\s*(\d+)\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", pdf)
+    assert match
+    numbers = rewrite(*(int(n) for n in match.groups()))
+    text = ("/ByteRange [" + " ".join(str(n) for n in numbers)).encode()
+    width = match.end() - match.start()
+    assert len(text) < width
+    return pdf[: match.start()] + text.ljust(width - 1) + b"]" + pdf[match.end() :]
+
+
+@pytest.mark.parametrize(
+    ("name", "rewrite"),
+    [
+        # The last 16 signed bytes left out (a later edit there would go unseen).
+        ("shorter", lambda a, b, c, d: (a, b, c, d - 16)),
+        # The second range starts inside the first: the same bytes hashed twice.
+        ("overlapping", lambda a, b, c, d: (a, b, b - 64, d + 64)),
+        # The /Contents hole moved onto other bytes.
+        ("hole moved", lambda a, b, c, d: (a, b - 32, c - 32, d + 32)),
+    ],
+)
+def test_byte_range_rewritten(genuine, trust, name, rewrite):
+    altered = _rewrite_byte_range(genuine, rewrite)
+    assert len(altered) == len(genuine)
+    report = verify(altered, trust)
+    assert report.document is not DocumentVerdict.AUTHENTIC, (name, report.summary())
+    assert set(failed(report)) & {"parse", "signature_integrity", "unmodified_after_signing"}, (
+        name,
+        report.summary(),
+    )
+
+
+def test_signature_container_transplanted_from_another_certificate(app, genuine, trust, source):
+    other = issue_pdf(app, next(n for n in valid_numbers(app) if n != "Testing-0002"))
+    contents = rb"/Contents\s*<([0-9a-fA-F]+)>"
+    mine, theirs = re.search(contents, genuine), re.search(contents, other)
+    assert mine and theirs
+    container = theirs.group(1).ljust(len(mine.group(1)), b"0")[: len(mine.group(1))]
+    transplanted = genuine[: mine.start(1)] + container + genuine[mine.end(1) :]
+    report = verify(transplanted, trust, source)
+    assert report.document is not DocumentVerdict.AUTHENTIC, report.summary()
+    assert failed(report)["signature_integrity"] == "digest_mismatch", report.summary()
 
 
 def test_truncated_empty_and_html(genuine, trust):
