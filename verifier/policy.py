@@ -18,7 +18,7 @@ import signal
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -89,6 +89,8 @@ class Limits:
     max_bytes: int = 20 * 1024 * 1024
     max_revisions: int = 32
     max_objects: int = 200_000
+    #: Arrays and dictionaries inside one another, within one object.
+    max_nesting: int = 64
     #: Wall-clock budget per document; checks not started in time fail.
     seconds: float = 10.0
 
@@ -199,6 +201,34 @@ def _per_part_validation(
     return validate_pdf_signature(
         sig, signer_validation_context=context, ts_validation_context=context
     )
+
+
+def _from_recursion(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(32):
+        if seen is None:
+            return False
+        if isinstance(seen, RecursionError):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _nested_deeper_than(obj: generic.PdfObject, limit: int) -> bool:
+    """Whether arrays and dictionaries nest more than ``limit`` deep (references not followed)."""
+    stack: list[tuple[generic.PdfObject, int]] = [(obj, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, generic.DictionaryObject):
+            children: Iterable[generic.PdfObject] = item.values()
+        elif isinstance(item, generic.ArrayObject):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _xmp_fields(reader: PdfFileReader, revision: int) -> dict[str, str]:
@@ -314,6 +344,27 @@ def _verify(
             return Check(
                 "parse", Outcome.FAILED, "the PDF has too many objects", "too_many_objects"
             )
+        too_deep = Check(
+            "parse",
+            Outcome.FAILED,
+            f"the PDF nests arrays or dictionaries more than {limits.max_nesting} deep",
+            "too_deeply_nested",
+        )
+        try:
+            # Every object of every revision, read here through the revision
+            # views that the later checks use (and that cache what they read),
+            # so that no check meets an unread hostile object.
+            for revision in range(reader.xrefs.total_revisions):
+                view = reader.get_historical_resolver(revision)
+                for ref in reader.xrefs.explicit_refs_in_revision(revision):
+                    if _nested_deeper_than(view(ref), limits.max_nesting):
+                        return too_deep
+        except RecursionError:
+            return too_deep
+        except (PdfError, ValueError, KeyError, IndexError, TypeError) as exc:
+            if _from_recursion(exc):  # pyHanko re-raises some as a read error
+                return too_deep
+            return Check("parse", Outcome.FAILED, f"the PDF cannot be read: {exc}", "malformed")
         signatures = reader.embedded_signatures
         state["reader"] = reader
         state["approvals"] = [s for s in signatures if s.sig_object_type == "/Sig"]

@@ -431,6 +431,46 @@ def test_oversized_files_are_refused_before_parsing(trust, size):
     assert failed(report)["parse"] == "too_large"
 
 
+def handmade_pdf(extra: bytes) -> bytes:
+    """A one-page PDF written byte by byte, with ``extra`` as object 4 (hung off the catalog)."""
+    bodies = [
+        b"<< /Type /Catalog /Pages 2 0 R /Extra 4 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+        extra,
+    ]
+    out = bytearray(b"%PDF-1.7\n")
+    offsets = []
+    for number, body in enumerate(bodies, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(bodies) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(bodies) + 1,
+        xref,
+    )
+    return bytes(out)
+
+
+@pytest.mark.parametrize("depth", [65, 400, 50_000])
+def test_deep_nesting_is_refused_by_name(trust, depth):
+    for opening, closing in ((b"[", b"]"), (b"<< /A ", b">>")):
+        report = verify(handmade_pdf(opening * depth + b"0" + closing * depth), trust)
+        assert failed(report)["parse"] == "too_deeply_nested", report.summary()
+        assert report.verdict is Verdict.UNREADABLE
+
+
+def test_nesting_within_the_limit_is_read(trust):
+    for opening, closing in ((b"[", b"]"), (b"<< /A ", b">>")):
+        report = verify(handmade_pdf(opening * 63 + b"0" + closing * 63), trust)
+        assert report.check("parse").passed, report.summary()
+        assert failed(report)["signature_integrity"] == "unsigned"
+    broken = verify(handmade_pdf(b"<< /A >>"), trust)
+    assert failed(broken)["parse"] == "malformed", broken.summary()
+
+
 def rewrite_container(pdf: bytes, which: int, change) -> bytes:
     """Re-encode the CMS in the ``which``-th /Contents, same length, zero-padded."""
     from asn1crypto import cms
