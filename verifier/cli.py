@@ -120,9 +120,9 @@ def summary_table(reports: Sequence[Report]) -> str:
     failures = Counter(c.name for r in reports for c in r.failed)
     rows = [(SUMMARY_LABELS[v], verdicts[v]) for v in Verdict]
     rows.append(("total", len(reports)))
-    lines = [f"{'answer':<24}{'files':>7}"] + [f"{label:<24}{n:>7}" for label, n in rows]
+    lines = ["", f"{'answer':<24}{'files':>7}"] + [f"{label:<24}{n:>7}" for label, n in rows]
     if failures:
-        lines.append(f"{'failed check':<24}{'files':>7}")
+        lines += ["", f"{'failed check':<24}{'files':>7}"]
         lines += [f"{name:<24}{n:>7}" for name, n in failures.most_common()]
     return "\n".join(lines)
 

@@ -51,8 +51,8 @@ def test_exit_codes_follow_the_worst_file(accredit, instance, tmp_path):
         "unreadable                    1",
         "total                         3",
     ], everything.stdout
-    assert "failed check" in table[6]
-    assert any(row.startswith("parse ") for row in table[7:])
+    assert "failed check" in table[7]
+    assert any(row.startswith("parse ") for row in table[8:])
     assert "Traceback" not in everything.stderr
 
 
