@@ -19,8 +19,8 @@ most of the time went on work that is not about security at all:
 - pyHanko checks the same certificate, CRL and OCSP signatures again for
   every document (each carries the agency's chain). Whether a signature
   verifies is a pure function of (signature, data, key, algorithm), so a
-  success is memoised on exactly those bytes; a failure is never kept and is
-  checked again every time.
+  success is memoised under a SHA-256 of exactly those bytes; a failure is
+  never kept and is checked again every time.
 
 ``install()`` is idempotent; ``tests/verifier/test_hotspots.py`` proves the
 replacements equal to the originals on generated inputs.
@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import binascii
 import functools
+import hashlib
 import re
 from typing import Any, BinaryIO
 
@@ -129,10 +130,8 @@ def _rdn_sequence_hashable(self: RDNSequence) -> str:
     return found
 
 
-_verified: set[tuple[bytes, ...]] = set()
-SIGNATURE_CACHE_ENTRIES = 2048
-#: Signed data larger than this (a whole document's digest input) is never kept.
-SIGNATURE_CACHE_MAX_BYTES = 16 * 1024
+_verified: set[bytes] = set()
+SIGNATURE_CACHE_ENTRIES = 4096
 
 
 def _validate_signature(
@@ -143,19 +142,23 @@ def _validate_signature(
     signature_algorithm: Any,
     context: SignatureValidationContext = DEFAULT_VALIDATION_CONTEXT,
 ) -> None:
-    """``DefaultSignatureValidator.validate_signature``; raises exactly as it does."""
-    if len(signed_data) > SIGNATURE_CACHE_MAX_BYTES:
-        return _original_validate(  # type: ignore[no-any-return]
-            self, signature, signed_data, public_key_info, signature_algorithm, context
-        )
-    key = (
+    """``DefaultSignatureValidator.validate_signature``; raises exactly as it does.
+
+    The memo keeps a SHA-256 over every input (each length-prefixed): 32 bytes
+    an entry, whatever a hostile upload sends.
+    """
+    digest = hashlib.sha256()
+    for part in (
         bytes(signature),
         bytes(signed_data),
         public_key_info.dump(),
         signature_algorithm.dump(),
         str(context.contextual_md_algorithm).encode(),
         b"prehashed" if context.prehashed else b"",
-    )
+    ):
+        digest.update(len(part).to_bytes(8, "big"))
+        digest.update(part)
+    key = digest.digest()
     if key in _verified:
         return None
     _original_validate(self, signature, signed_data, public_key_info, signature_algorithm, context)
