@@ -13,7 +13,7 @@ PORT ?= 5000
 # certutil (NSS) and the browser. Kept in this one list.
 SYSTEM_DEPS := poppler-utils qpdf softhsm2 libnss3-tools chromium wrk
 
-.PHONY: setup run test bench fuzz lint format system-deps screenshots translations clean
+.PHONY: setup run test bench fuzz fuzz-atheris lint format system-deps screenshots translations clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,10 @@ test: setup system-deps
 
 fuzz: setup system-deps
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20000} $(BIN)/pytest tests/verifier/test_fuzz.py -q
+
+fuzz-atheris: setup system-deps
+	$(BIN)/pip install --quiet -e '.[test,fuzz]'
+	$(BIN)/python -m tests.verifier.fuzz_atheris -runs=$${FUZZ_EXAMPLES:-20000}
 
 bench: setup system-deps
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)
