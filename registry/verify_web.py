@@ -15,6 +15,7 @@ from typing import IO, Any
 
 from flask import Blueprint, Request, current_app, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext
 
 from verifier.policy import verify
 from verifier.report import DocumentVerdict, Report, Verdict
@@ -61,6 +62,21 @@ class Checked:
         return {**self.report.as_json(), "register": self.register}
 
 
+#: What each stable check name means, for people; the detail under it stays technical.
+CHECK_LABELS = {
+    "parse": lazy_gettext("The file is a readable PDF"),
+    "signature_integrity": lazy_gettext("The signature matches the signed content"),
+    "signer_trusted": lazy_gettext("The signer is the agency"),
+    "signer_role": lazy_gettext("The signer's certificate is for signing documents"),
+    "signature_timestamp": lazy_gettext("A trusted timestamp proves when it was signed"),
+    "unmodified_after_signing": lazy_gettext("Nothing was changed after signing"),
+    "long_term_validation": lazy_gettext("The signature can still be validated today"),
+    "registry_binding": lazy_gettext("The register recorded this file"),
+    "qr_payload": lazy_gettext("The signed QR payload matches"),
+    "status": lazy_gettext("The certificate is current in the register"),
+}
+
+
 def trust_bundle() -> TrustBundle:
     return agency_trust(get_pki())
 
@@ -101,7 +117,9 @@ def _no_store(response: Any) -> Any:
 
 @bp.get("/verify")
 def page() -> Any:
-    return render_template("verify.html", results=None, max_files=MAX_FILES)
+    return render_template(
+        "verify.html", results=None, max_files=MAX_FILES, check_labels=CHECK_LABELS
+    )
 
 
 @bp.post("/verify")
@@ -111,7 +129,9 @@ def page_upload() -> Any:
         return results
     return _no_store(
         current_app.make_response(
-            render_template("verify.html", results=results, max_files=MAX_FILES)
+            render_template(
+                "verify.html", results=results, max_files=MAX_FILES, check_labels=CHECK_LABELS
+            )
         )
     )
 
