@@ -306,6 +306,9 @@ def test_verify_page_shows_cards_and_hides_the_word_forged(app):
         content_type="multipart/form-data",
     ).get_data(as_text=True)
     assert "ไม่ถูกแก้ไขนับตั้งแต่หน่วยงานลงนาม" in thai
+    # Every check carries a label in the page's language beside its stable name.
+    assert "The signature matches the signed content (<code>signature_integrity</code>)" in page
+    assert "ลายมือชื่อตรงกับเนื้อหาที่ลงนาม (<code>signature_integrity</code>)" in thai
 
 
 def test_verify_refuses_bad_uploads(tmp_path):
