@@ -352,13 +352,18 @@ def _verify(
             "too_deeply_nested",
         )
         try:
-            # Every object of every revision, read here through the revision
-            # views that the later checks use (and that cache what they read),
-            # so that no check meets an unread hostile object.
+            # Every object of every revision, read here once, so that no check
+            # meets an unread hostile object: a current version through the
+            # reader's cache, a replaced one through its revision's view (which
+            # the diff analysis reads and caches too).
             for revision in range(reader.xrefs.total_revisions):
-                view = reader.get_historical_resolver(revision)
                 for ref in reader.xrefs.explicit_refs_in_revision(revision):
-                    if _nested_deeper_than(view(ref), limits.max_nesting):
+                    obj = (
+                        reader.get_object(ref)
+                        if reader.xrefs.get_last_change(ref) == revision
+                        else reader.get_historical_resolver(revision)(ref)
+                    )
+                    if _nested_deeper_than(obj, limits.max_nesting):
                         return too_deep
         except RecursionError:
             return too_deep
