@@ -115,11 +115,15 @@ def _no_store(response: Any) -> Any:
     return response
 
 
+def _render(results: list[Checked] | None) -> str:
+    return render_template(
+        "verify.html", results=results, max_files=MAX_FILES, check_labels=CHECK_LABELS
+    )
+
+
 @bp.get("/verify")
 def page() -> Any:
-    return render_template(
-        "verify.html", results=None, max_files=MAX_FILES, check_labels=CHECK_LABELS
-    )
+    return _render(None)
 
 
 @bp.post("/verify")
@@ -127,13 +131,7 @@ def page_upload() -> Any:
     results = check_uploads()
     if not isinstance(results, list):
         return results
-    return _no_store(
-        current_app.make_response(
-            render_template(
-                "verify.html", results=results, max_files=MAX_FILES, check_labels=CHECK_LABELS
-            )
-        )
-    )
+    return _no_store(current_app.make_response(_render(results)))
 
 
 @bp.post("/api/v1/verify")

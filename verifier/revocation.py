@@ -42,7 +42,7 @@ def _issuers(
 
 def _listed(
     cert: x509.Certificate,
-    issuers: Iterable[x509.Certificate],
+    issuers: Sequence[x509.Certificate],
     crls: Iterable[x509.CertificateRevocationList],
 ) -> Revocation | None:
     for crl in crls:
