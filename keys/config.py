@@ -1,4 +1,7 @@
-"""PKI settings: names, validity periods and algorithm, from ``ACCREDIT_PKI_*``.
+"""PKI settings: names, validity periods and algorithm.
+
+The registry reads them from ``ACCREDIT_PKI_*`` (``registry.settings``); this
+package only takes them as arguments.
 
 Periods are planned for verification ten years out. A B-LTA document stays
 verifiable while the chain of its last document timestamp is valid, so the TSA
@@ -8,9 +11,7 @@ certificate lasts 15 years under an issuing CA of 20 years and a root of 25;
 
 from __future__ import annotations
 
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Literal
 
 Algorithm = Literal["ec-p256", "rsa-3072"]
@@ -51,21 +52,3 @@ class PkiConfig:
     @property
     def base_url(self) -> str:
         return self.public_url.rstrip("/")
-
-    @classmethod
-    def from_environ(
-        cls, environ: Mapping[str, str] | None = None, *, public_url: str | None = None
-    ) -> PkiConfig:
-        env = os.environ if environ is None else environ
-        values: dict[str, object] = {}
-        for f in fields(cls):
-            raw = env.get(f"ACCREDIT_PKI_{f.name.upper()}")
-            if raw in (None, ""):
-                continue
-            try:
-                values[f.name] = int(raw) if f.type == "int" else raw
-            except ValueError as exc:
-                raise PkiConfigError(f"ACCREDIT_PKI_{f.name.upper()} must be a number") from exc
-        if public_url and "public_url" not in values:
-            values["public_url"] = public_url
-        return cls(**values)  # type: ignore[arg-type]

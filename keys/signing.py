@@ -41,7 +41,19 @@ class _FetchingDisabledNotice(logging.Filter):
         return "fetching is not allowed" not in record.getMessage()
 
 
-logging.getLogger("pyhanko.sign.signers.pdf_signer").addFilter(_FetchingDisabledNotice())
+_SIGNER_LOGGER = "pyhanko.sign.signers.pdf_signer"
+
+
+def quiet_fetching_notice() -> None:
+    """Drop pyHanko's "fetching is not allowed" warning, logged on every signature.
+
+    For the entry points that sign (the registry's app factory and CLI, the
+    benchmarks); never called at import. Idempotent; other records of that
+    logger still pass.
+    """
+    logger = logging.getLogger(_SIGNER_LOGGER)
+    if not any(isinstance(f, _FetchingDisabledNotice) for f in logger.filters):
+        logger.addFilter(_FetchingDisabledNotice())
 
 
 @dataclass

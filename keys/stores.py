@@ -8,7 +8,6 @@ signature, which costs about 270 ms with RSA-3072.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
@@ -95,20 +94,6 @@ class Pkcs11KeyStore:
     def __post_init__(self) -> None:
         self._session = None
 
-    @classmethod
-    def from_environ(cls, environ: dict[str, str] | None = None) -> Pkcs11KeyStore:
-        env = os.environ if environ is None else environ
-        missing = [v for v in ("ACCREDIT_PKCS11_MODULE", "ACCREDIT_PKCS11_TOKEN") if not env.get(v)]
-        if missing:
-            raise PkiError(f"the PKCS#11 key store needs {', '.join(missing)}")
-        return cls(
-            module=env["ACCREDIT_PKCS11_MODULE"],
-            token_label=env["ACCREDIT_PKCS11_TOKEN"],
-            pin=env.get("ACCREDIT_PKCS11_PIN"),
-            key_label=env.get("ACCREDIT_PKCS11_KEY_LABEL", "document-signing"),
-            raw_mechanism=env.get("ACCREDIT_PKCS11_RAW_MECHANISM", "1") not in ("0", "false"),
-        )
-
     def session(self):  # type: ignore[no-untyped-def]
         if self._session is None:
             from pkcs11 import PKCS11Error
@@ -138,13 +123,3 @@ class Pkcs11KeyStore:
             ca_chain=[to_asn1(c) for c in pki.chain()],
             use_raw_mechanism=self.raw_mechanism,
         )
-
-
-def key_store_from_environ(environ: dict[str, str] | None = None) -> KeyStore:
-    env = os.environ if environ is None else environ
-    kind = env.get("ACCREDIT_KEY_STORE", "file")
-    if kind == "file":
-        return FileKeyStore()
-    if kind == "pkcs11":
-        return Pkcs11KeyStore.from_environ(dict(env))
-    raise PkiError(f"unknown ACCREDIT_KEY_STORE {kind!r}; use 'file' or 'pkcs11'")

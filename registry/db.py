@@ -1,27 +1,40 @@
-"""Engines, sessions and schema migrations.
+"""The database: the model base and column types, engines, sessions, migrations.
 
-One engine per app; one session per request, removed at teardown. Alembic owns
-the schema: ``upgrade()`` is the only way tables come into being.
+Nothing here knows about Flask: the web layer keeps one ``Database`` on the app
+and one session per request (``web.database``); the CLI and the workers of
+``accredit verify`` open sessions from a ``Database`` of their own. Alembic
+owns the schema: ``upgrade()`` is the only way tables come into being.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import os
+import threading
+from datetime import UTC, datetime
+from enum import StrEnum
 from importlib.resources import files
-from typing import Any
+from typing import Any, ClassVar
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from flask import Flask, current_app, g
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, DateTime, Engine, Enum, MetaData, TypeDecorator, create_engine
+from sqlalchemy import event as sa_event
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
 
 
 class DatabaseError(Exception):
@@ -30,6 +43,56 @@ class DatabaseError(Exception):
 
 class SchemaTooNew(DatabaseError):
     pass
+
+
+# --- the model base -----------------------------------------------------------
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out, on SQLite and PostgreSQL alike."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime given; the register stores UTC instants only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def enum_column(enum: type[StrEnum], name: str) -> Enum:
+    """A portable enum: VARCHAR plus a CHECK constraint, storing the values."""
+    return Enum(
+        enum,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+    )
+
+
+class Base(DeclarativeBase):
+    """Every domain's models derive from this; ``registry.schema`` imports them all."""
+
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
+
+
+# --- engines ------------------------------------------------------------------
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -68,7 +131,7 @@ def _tune_sqlite(engine: Engine) -> None:
     savepoints; SQLAlchemy documents taking it over as below.
     """
 
-    @event.listens_for(engine, "connect")
+    @sa_event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -79,24 +142,102 @@ def _tune_sqlite(engine: Engine) -> None:
             cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.close()
 
-    @event.listens_for(engine, "begin")
+    @sa_event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
 def check_connection(engine: Engine) -> None:
     """Raise ``DatabaseError`` with one readable line if the database is unreachable."""
-    from sqlalchemy.exc import DBAPIError
-
     try:
         with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+            conn.execute(sql_text("SELECT 1"))
     except DBAPIError as exc:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         raise DatabaseError(
             f"cannot reach the database at {engine.url.render_as_string(hide_password=True)}: "
             f"{reason}"
         ) from exc
+
+
+_local = threading.local()
+
+
+class Database:
+    """An engine, the sessions made on it, and a kept connection for tiny hot queries.
+
+    ``bound_to`` is for tests: every session then joins one connection's
+    transaction (commits become savepoints), so the test's rollback undoes all
+    that the app did.
+    """
+
+    def __init__(self, engine: Engine, *, connection: Connection | None = None) -> None:
+        self.engine = engine
+        self.connection = connection
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def from_url(cls, url: str) -> Database:
+        return cls(make_engine(url))
+
+    @classmethod
+    def bound_to(cls, connection: Connection) -> Database:
+        return cls(connection.engine, connection=connection)
+
+    def session(self) -> Session:
+        if self.connection is not None:
+            return Session(
+                bind=self.connection,
+                join_transaction_mode="create_savepoint",
+                expire_on_commit=False,
+            )
+        return self._sessions()
+
+    def peek(self, sql: str) -> tuple[Any, ...]:
+        """One row of a tiny read, on a connection kept for it outside the pool.
+
+        Every public page asks the register version on every request, so this
+        skips the ORM and the pool: each thread of each process keeps one
+        autocommit DBAPI connection per database. A broken one is replaced once.
+        """
+        if self.connection is not None:
+            return tuple(self.connection.exec_driver_sql(sql).one())
+        engine = self.engine
+        key = (os.getpid(), id(engine))
+        connections: dict[tuple[int, int], Any] = _local.__dict__.setdefault("connections", {})
+        for attempt in (1, 2):
+            connection = connections.get(key)
+            if connection is None:
+                cargs, cparams = engine.dialect.create_connect_args(engine.url)
+                connection = engine.dialect.connect(*cargs, **cparams)
+                if engine.dialect.name == "postgresql":
+                    connection.autocommit = True
+                else:
+                    connection.isolation_level = None
+                connections[key] = connection
+            try:
+                cursor = connection.cursor()
+                cursor.execute(sql)
+                row = cursor.fetchone()
+                cursor.close()
+                return tuple(row)
+            except Exception:
+                connections.pop(key, None)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+
+def cache_key(session: Session) -> str:
+    """Names the database a session reads, for per-process caches (the search snapshots).
+
+    A session bound to a test's connection gets a key of its own: what it sees
+    is rolled back with the test.
+    """
+    bind = session.get_bind()
+    if isinstance(bind, Connection):
+        return f"{bind.engine.url}#{id(bind)}"
+    return str(bind.url)
 
 
 # --- migrations ---------------------------------------------------------------
@@ -133,37 +274,3 @@ def upgrade(engine: Engine, target: str = "head") -> None:
 
 def downgrade(engine: Engine, target: str) -> None:
     command.downgrade(alembic_config(engine), target)
-
-
-# --- Flask wiring ---------------------------------------------------------------
-
-
-def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"])
-    app.extensions["accredit.engine"] = engine
-    app.extensions["accredit.sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
-    app.teardown_appcontext(_remove_session)
-
-
-def get_engine(app: Flask | None = None) -> Engine:
-    return (app or current_app).extensions["accredit.engine"]
-
-
-def get_session() -> Session:
-    """The session of the current request (or app context), created on first use."""
-    if "db_session" not in g:
-        g.db_session = current_app.extensions["accredit.sessionmaker"]()
-    return g.db_session
-
-
-def _remove_session(_exc: BaseException | None) -> None:
-    session = g.pop("db_session", None)
-    if session is not None:
-        session.close()
-
-
-@contextmanager
-def session_scope(engine: Engine) -> Iterator[Session]:
-    """One transaction outside a request: commit on success, roll back on error."""
-    with Session(engine, expire_on_commit=False) as session, session.begin():
-        yield session

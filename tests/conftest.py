@@ -30,7 +30,10 @@ from keys import pki as pki_module
 from keys.config import PkiConfig
 from keys.pki import Pki
 from keys.signing import DocumentSigner, open_document_signer, sign_pdf
-from registry import create_app, db
+from registry import db, schema  # noqa: F401  (every model: mappers resolve)
+from registry.app import create_app
+from registry.db import Database
+from registry.search.bitmaps import snapshots
 
 from .documents import blank_pdf
 
@@ -110,12 +113,25 @@ def make_database_url(
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
-def engine(request: pytest.FixtureRequest, make_database_url: Callable[[str], str]) -> Engine:
-    """A migrated database per backend, shared by the session."""
+def engine(
+    request: pytest.FixtureRequest, make_database_url: Callable[[str], str]
+) -> Iterator[Engine]:
+    """A migrated database per backend, shared by the session.
+
+    Every test's work on it is rolled back (``session``, ``app``); at the end
+    it must be as empty as it began, or some test wrote around its transaction.
+    """
     url = make_database_url(request.param)
     eng = db.make_engine(url)
     db.upgrade(eng)
-    return eng
+    yield eng
+    with eng.connect() as conn:
+        left = {
+            table: conn.exec_driver_sql(f"SELECT count(*) FROM {table}").scalar_one()
+            for table in ("cab", "accreditation", "certificate", "audit_log", "staff_user")
+        }
+    eng.dispose()
+    assert set(left.values()) == {0}, f"tests left rows behind: {left}"
 
 
 @pytest.fixture
@@ -123,19 +139,20 @@ def session(engine: Engine) -> Iterator[Session]:
     """A session whose work is rolled back after the test (commits become savepoints)."""
     with engine.connect() as conn:
         outer = conn.begin()
-        with Session(
-            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
-        ) as s:
+        with Database.bound_to(conn).session() as s:
             yield s
         outer.rollback()
+    snapshots.forget()
 
 
 @pytest.fixture
 def make_app(tmp_path: Path) -> Callable[..., Flask]:
-    def make(**config: Any) -> Flask:
+    """A factory: an app on a fresh instance folder; ``database`` binds it (see ``app``)."""
+
+    def make(database: Database | None = None, **config: Any) -> Flask:
         values: dict[str, Any] = {"INSTANCE": str(tmp_path / "instance")}
         values.update(config)
-        app = create_app(values)
+        app = create_app(values, database=database)
         app.config["TESTING"] = True
         return app
 
@@ -143,9 +160,16 @@ def make_app(tmp_path: Path) -> Callable[..., Flask]:
 
 
 @pytest.fixture
-def app(make_app: Callable[..., Flask], engine: Engine) -> Flask:
-    """The app on each backend's migrated database."""
-    return make_app(DATABASE_URL=engine.url.render_as_string(hide_password=False))
+def app(make_app: Callable[..., Flask], engine: Engine) -> Iterator[Flask]:
+    """The app on each backend's migrated database; all that it writes is rolled back."""
+    with engine.connect() as connection:
+        outer = connection.begin()
+        yield make_app(
+            database=Database.bound_to(connection),
+            DATABASE_URL=engine.url.render_as_string(hide_password=False),
+        )
+        outer.rollback()
+    snapshots.forget()
 
 
 @pytest.fixture

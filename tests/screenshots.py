@@ -13,12 +13,13 @@ import tempfile
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from registry import agency, db
-from registry.issuance import IssuanceRefused, find_accreditation, issue
-from registry.models import Accreditation, ScopeItem
-from registry.programmes import Programme
+from registry.certificates.issuance import IssuanceRefused, find_accreditation, issue
+from registry.changes import DEVELOPMENT
+from registry.pki.material import get_document_signer
+from registry.register.models import Accreditation, ScopeItem
+from registry.register.programmes import Programme
+from registry.web import current
 
 from .documents import demo_instance
 
@@ -27,10 +28,10 @@ def main(out: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         app = demo_instance(Path(tmp), 200)
-        engine = db.get_engine(app)
-        signer = agency.get_document_signer(app)
+        database = current.database(app)
+        signer = get_document_signer(app)
         for programme in (Programme.TESTING, Programme.CALIBRATION):
-            with Session(engine) as session:
+            with database.session() as session:
                 candidates = session.scalars(
                     select(Accreditation.number)
                     .join(ScopeItem)
@@ -40,9 +41,13 @@ def main(out: Path) -> None:
                 ).all()
             for number in candidates:
                 try:
-                    with Session(engine, expire_on_commit=False) as session, session.begin():
+                    with database.session() as session, session.begin():
                         issued = issue(
-                            session, find_accreditation(session, number), signer, app.config
+                            session,
+                            find_accreditation(session, number),
+                            signer,
+                            current.settings(app),
+                            actor=DEVELOPMENT,
                         )
                     break
                 except IssuanceRefused:

@@ -4,12 +4,16 @@ This is the logic behind ``accredit verify``; it needs no database, so an
 offline install can run it. Exit codes: 0 every file valid, 1 some file is
 authentic but not current, 2 some file is not authentic, 3 some file is
 unreadable (the highest applies).
+
+Importing this module configures nothing: an entry point calls
+``quiet_library_logs()`` and ``verifier.speedups.enable(...)`` itself.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -18,6 +22,7 @@ from typing import Any
 
 import click
 
+from . import speedups
 from .policy import verify
 from .report import Report, Verdict
 from .sources import StatusSource, TrustBundle
@@ -30,6 +35,23 @@ EXIT_CODES = {
 }
 Context = Callable[[], tuple[TrustBundle, StatusSource | None]]
 _worker_context: tuple[TrustBundle, StatusSource | None] | None = None
+#: pyHanko logs every problem it meets in a document (warnings, tracebacks);
+#: the report already says what is wrong, in its own words.
+LIBRARY_LOGGERS = ("pyhanko", "pyhanko_certvalidator")
+
+
+def quiet_library_logs() -> None:
+    """Keep pyHanko's own log records (below CRITICAL) out of the output.
+
+    For entry points that print reports (``accredit verify``, the web app);
+    never called at import. Idempotent.
+    """
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def _library_log_levels() -> dict[str, int]:
+    return {name: logging.getLogger(name).level for name in LIBRARY_LOGGERS}
 
 
 def bundle_context(
@@ -56,8 +78,12 @@ def remote_context(
     return TrustBundle.from_pem(anchors, qr_keys, crls), RemoteStatusSource(registry)
 
 
-def _init_worker(make_context: Context) -> None:
+def _init_worker(make_context: Context, with_speedups: bool, levels: dict[str, int]) -> None:
     global _worker_context
+    # A forked worker inherits the parent's state; a spawned one starts bare.
+    speedups.enable(with_speedups)
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
     _worker_context = make_context()
 
 
@@ -136,7 +162,11 @@ def run(paths: Sequence[Path], make_context: Context, *, as_json: bool, jobs: in
     # from writing to (so copying) the memory that forked workers share.
     gc.freeze()
     if jobs > 1 and len(paths) > 1:
-        with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(make_context,)) as pool:
+        with ProcessPoolExecutor(
+            jobs,
+            initializer=_init_worker,
+            initargs=(make_context, speedups.active(), _library_log_levels()),
+        ) as pool:
             results = pool.map(_verify_path, [str(p) for p in paths], chunksize=4)
             with click.progressbar(
                 results,

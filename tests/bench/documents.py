@@ -16,15 +16,16 @@ from pathlib import Path
 import fontpkg_sarabun
 from fpdf import FPDF
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from registry import agency, db
-from registry.certificate_pdf import render
-from registry.issuance import find_accreditation, issue
-from registry.models import Accreditation
+from registry.certificates.issuance import find_accreditation, issue
+from registry.certificates.pdf.document import render
+from registry.changes import DEVELOPMENT
+from registry.pki.material import get_document_signer
+from registry.register.models import Accreditation
+from registry.web import current
 
 from ..documents import demo_instance
-from ..registry.test_certificate_pdf import content
+from ..registry.certificates.test_pdf import content
 from . import benchmark
 from .signing import per_call
 
@@ -62,17 +63,23 @@ def run(args: argparse.Namespace) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         app = demo_instance(Path(tmp), 200, PUBLIC_URL="https://registry.example.go.th")
-        engine = db.get_engine(app)
-        signer = agency.get_document_signer(app)
-        with Session(engine) as session:
+        database = current.database(app)
+        signer = get_document_signer(app)
+        with database.session() as session:
             numbers = list(session.scalars(select(Accreditation.number).limit(400)))
         issued = 0
         started = datetime.now(UTC)
         deadline = 8.0
         for number in numbers:
-            with Session(engine, expire_on_commit=False) as session, session.begin():
+            with database.session() as session, session.begin():
                 try:
-                    issue(session, find_accreditation(session, number), signer, app.config)
+                    issue(
+                        session,
+                        find_accreditation(session, number),
+                        signer,
+                        current.settings(app),
+                        actor=DEVELOPMENT,
+                    )
                 except Exception:  # refused (withdrawn, expired, ...): skip
                     continue
             issued += 1

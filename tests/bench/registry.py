@@ -31,10 +31,14 @@ import psycopg
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from registry import db, freshness
-from registry.models import Accreditation, ScopeItem
+from registry import db
+from registry.db import Database
+from registry.register.models import Accreditation, ScopeItem
+from registry.search.bitmaps import snapshots
+from registry.search.query import SearchQuery, search
+from registry.web import current
 
-from ..documents import demo_instance, issue_certificates
+from ..documents import demo_instance, issue_certificates, load_demo
 from . import benchmark
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -114,13 +118,12 @@ def landing(args: argparse.Namespace) -> None:
         folder = Path(tmp) / "instance"
         app = demo_instance(folder, 10_000, PUBLIC_URL="http://127.0.0.1")
         urls = [i.certificate.qr_url for i in issue_certificates(app, 3)]
-        engine = db.get_engine(app)
-        engine.dispose()
+        current.database(app).engine.dispose()
         path = "/" + urls[0].split("/", 3)[3]
         env = {k: v for k, v in os.environ.items() if not k.startswith("ACCREDIT_")}
         env.update({"ACCREDIT_INSTANCE": str(folder), "ACCREDIT_PUBLIC_URL": "http://127.0.0.1"})
         hello = serve_and_load("tests.bench.hello:app", env, "/")
-        page = serve_and_load("registry:create_app()", env, path)
+        page = serve_and_load("registry.app:create_app()", env, path)
         print(f"   QR landing (10,000 bodies): {page:,.0f} requests/s")
         print(f"   hello-world baseline:       {hello:,.0f} requests/s")
         print(
@@ -192,19 +195,16 @@ def query_mix(session: Session, count: int = 200) -> list[dict[str, str]]:
 
 
 def search_backend(url: str, label: str) -> None:
-    from registry.search import SearchQuery, search
-    from registry.search_bits import snapshots
-
     engine = db.make_engine(url)
     with Session(engine) as session:
         started = time.perf_counter()
-        snapshots.current(session)
+        snapshots.current(session, datetime.now(UTC))
         print(f"   {label}: in-memory index built in {time.perf_counter() - started:.1f} s")
         mix = query_mix(session)
         now = datetime.now(UTC)
         samples = []
         for args in mix:
-            snapshots.current(session).terms.clear()  # every query pays its database match
+            snapshots.current(session, now).terms.clear()  # every query pays its database match
             started = time.perf_counter()
             search(session, SearchQuery.from_args(args), now)
             samples.append((time.perf_counter() - started) * 1000)
@@ -220,17 +220,13 @@ def search_backend(url: str, label: str) -> None:
 
 def prepared(url: str, marker: Path) -> None:
     """Load 100,000 demo bodies into ``url`` once; the marker records it."""
-    if marker.exists() and marker.read_text() == url:
-        return
-    from registry import demo
-
     engine = db.make_engine(url)
     db.upgrade(engine)
+    if marker.exists() and marker.read_text() == url:
+        engine.dispose()
+        return
     started = time.perf_counter()
-    with engine.begin() as conn:
-        demo.load(conn, 100_000, datetime.now(UTC).date())
-    with Session(engine) as session, session.begin():
-        freshness.ensure_indexed(session, datetime.now(UTC))
+    load_demo(Database(engine), 100_000)
     engine.dispose()
     print(f"   loaded 100,000 bodies in {time.perf_counter() - started:.0f} s")
     marker.write_text(url)

@@ -18,11 +18,12 @@ from functools import partial
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from registry import agency, db
-from registry.issuance import IssuanceRefused, find_accreditation, issue
-from registry.models import Accreditation
+from registry.certificates.issuance import IssuanceRefused, find_accreditation, issue
+from registry.changes import DEVELOPMENT
+from registry.pki.material import get_document_signer, get_pki
+from registry.register.models import Accreditation
+from registry.web import current
 from verifier.cli import run as run_batch
 
 from ..documents import demo_instance
@@ -43,16 +44,22 @@ def run(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         app = demo_instance(folder / "instance", 80)
-        engine = db.get_engine(app)
-        signer = agency.get_document_signer(app)
-        with Session(engine) as session:
+        database = current.database(app)
+        signer = get_document_signer(app)
+        with database.session() as session:
             numbers = list(session.scalars(select(Accreditation.number)))
         originals = []
         for number in numbers:
             try:
-                with Session(engine, expire_on_commit=False) as session, session.begin():
+                with database.session() as session, session.begin():
                     originals.append(
-                        issue(session, find_accreditation(session, number), signer, app.config).pdf
+                        issue(
+                            session,
+                            find_accreditation(session, number),
+                            signer,
+                            current.settings(app),
+                            actor=DEVELOPMENT,
+                        ).pdf
                     )
             except IssuanceRefused:
                 continue
@@ -63,7 +70,7 @@ def run(args: argparse.Namespace) -> None:
             path = folder / f"c{i:03}.pdf"
             path.write_bytes(originals[i % len(originals)])
             files.append(path)
-        pki = agency.get_pki(app)
+        pki = get_pki(app)
         from cryptography.hazmat.primitives import serialization
 
         pem = pki.root.public_bytes(serialization.Encoding.PEM)
@@ -145,6 +152,7 @@ def run(args: argparse.Namespace) -> None:
             "import sys; from pathlib import Path; "
             "from cryptography import x509; "
             "from verifier.policy import verify; from verifier.sources import TrustBundle; "
+            f"from verifier import speedups; speedups.enable({not args.no_speedups}); "
             f"root = x509.load_pem_x509_certificate({pem!r}); "
             "r = verify(Path(sys.argv[1]).read_bytes(), TrustBundle((root,))); "
             # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent.

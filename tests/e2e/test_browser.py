@@ -20,10 +20,13 @@ from pathlib import Path
 
 import pytest
 import zxingcpp
+from cryptography.hazmat.primitives import serialization
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from registry.status import EventKind
+from registry.pki.material import load_pki
+from registry.register.status import EventKind
+from registry.web import current
 
 from ..documents import demo_instance, issue_certificates
 from ..registry import factories
@@ -217,14 +220,10 @@ def test_verify_page_in_the_browser(server, browser, tmp_path):
 
 def test_verify_command_asks_a_remote_register(server, tmp_path):
     """``accredit verify --registry URL`` outside any instance: trust from --trust only."""
-    from registry.agency import load_pki
-
     genuine = tmp_path / "certificate.pdf"
     genuine.write_bytes(server["pdf"])
     root = tmp_path / "root.pem"
-    from cryptography.hazmat.primitives import serialization
-
-    pki = load_pki(server["app"].config)
+    pki = load_pki(current.settings(server["app"]))
     root.write_bytes(pki.root.public_bytes(serialization.Encoding.PEM))
     script = Path(sys.executable).parent / "accredit"
     env = {k: v for k, v in os.environ.items() if not k.startswith("ACCREDIT_")}

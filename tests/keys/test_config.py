@@ -1,4 +1,4 @@
-"""PKI settings from the environment, and their sanity checks."""
+"""PKI settings and their sanity checks (the environment is read by ``registry.settings``)."""
 
 from __future__ import annotations
 
@@ -8,33 +8,17 @@ from cryptography.x509 import NameOID
 from keys.config import PkiConfig, PkiConfigError
 
 
-def test_settings_come_from_accredit_pki_variables():
-    config = PkiConfig.from_environ(
-        {
-            "ACCREDIT_PKI_ALGORITHM": "rsa-3072",
-            "ACCREDIT_PKI_SIGNER_YEARS": "2",
-            "ACCREDIT_PKI_ORGANISATION": "Agency",
-        },
-        public_url="https://registry.example/",
-    )
-    assert config.algorithm == "rsa-3072"
-    assert config.signer_years == 2
-    assert config.organisation == "Agency"
-    assert config.base_url == "https://registry.example"
-
-
 @pytest.mark.parametrize(
-    ("env", "message"),
+    ("values", "message"),
     [
-        ({"ACCREDIT_PKI_ALGORITHM": "dsa"}, "unknown key algorithm"),
-        ({"ACCREDIT_PKI_ROOT_YEARS": "ten"}, "must be a number"),
-        ({"ACCREDIT_PKI_TSA_YEARS": "30"}, "must nest"),
-        ({"ACCREDIT_PKI_SIGNER_YEARS": "21"}, "must outlive"),
+        ({"algorithm": "dsa"}, "unknown key algorithm"),
+        ({"tsa_years": 30}, "must nest"),
+        ({"signer_years": 21}, "must outlive"),
     ],
 )
-def test_bad_settings_are_explained(env, message):
+def test_bad_settings_are_explained(values, message):
     with pytest.raises(PkiConfigError, match=message):
-        PkiConfig.from_environ(env)
+        PkiConfig(**values)
 
 
 def test_long_names_still_fit_the_common_name(make_pki):

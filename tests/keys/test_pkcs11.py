@@ -11,7 +11,7 @@ import pytest
 from keys.errors import PkiError
 from keys.pki import key_bytes
 from keys.signing import open_document_signer, sign_pdf
-from keys.stores import Pkcs11KeyStore, key_store_from_environ
+from keys.stores import Pkcs11KeyStore
 
 from ..documents import blank_pdf
 from .validation import validate_with_dss
@@ -71,16 +71,9 @@ def test_pkcs11_store_signs_like_the_file_store(softhsm, make_pki, tmp_path):
         capture_output=True,
     )
     key_file.unlink()
-    store = key_store_from_environ(
-        {
-            "ACCREDIT_KEY_STORE": "pkcs11",
-            "ACCREDIT_PKCS11_MODULE": softhsm,
-            "ACCREDIT_PKCS11_TOKEN": "accredit",
-            "ACCREDIT_PKCS11_PIN": PIN,
-            "ACCREDIT_PKCS11_KEY_LABEL": "document-signing",
-        }
+    store = Pkcs11KeyStore(
+        module=softhsm, token_label="accredit", pin=PIN, key_label="document-signing"
     )
-    assert isinstance(store, Pkcs11KeyStore)
     assert store.raw_mechanism, "SoftHSM2 needs the raw ECDSA mechanism"
     signer = open_document_signer(pki, key_store=store)
     signed = sign_pdf(blank_pdf("signed in the HSM"), signer)
@@ -95,10 +88,3 @@ def test_a_wrong_pin_is_one_clear_error(softhsm, make_pki):
     )
     with pytest.raises(PkiError, match="cannot open PKCS#11 token 'accredit'"):
         open_document_signer(make_pki(), key_store=store)
-
-
-def test_pkcs11_store_needs_its_settings():
-    with pytest.raises(PkiError, match="ACCREDIT_PKCS11_MODULE"):
-        key_store_from_environ({"ACCREDIT_KEY_STORE": "pkcs11"})
-    with pytest.raises(PkiError, match="unknown ACCREDIT_KEY_STORE"):
-        key_store_from_environ({"ACCREDIT_KEY_STORE": "cloud"})

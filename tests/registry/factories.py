@@ -1,26 +1,31 @@
-"""Small builders for rows the tests need; each returns persisted objects."""
+"""Small builders for rows the tests need; each returns persisted objects.
+
+They go through the product's own write path (``changes.record``, and
+``acts.decisions.record`` for decisions), so the search index, the register
+version and the audit log are what they would be in production.
+"""
 
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
+from flask import Flask
 from sqlalchemy.orm import Session
 
-from registry import freshness
-from registry.demo import national_id
-from registry.models import (
-    Accreditation,
-    Cab,
-    ScopeItem,
-    Site,
-    StaffRole,
-    StaffUser,
-    StatusEvent,
-)
-from registry.programmes import Programme, accreditation_number
-from registry.status import EventKind
+from registry import changes
+from registry.acts.decisions import record
+from registry.certificates.issuance import find_accreditation
+from registry.changes import DEVELOPMENT, Change
+from registry.dates import local_date
+from registry.demo.generator import national_id
+from registry.register.models import Accreditation, Cab, ScopeItem, Site, StatusEvent
+from registry.register.programmes import Programme, accreditation_number
+from registry.register.status import EventKind
+from registry.staff.models import StaffRole, StaffUser
+from registry.web import current
 
 _seq = itertools.count(900_000)
 
@@ -81,7 +86,18 @@ def accreditation(
         }
         acc.scope_items.append(ScopeItem(site=site, **{**columns, **(scope or {})}))
     session.add(acc)
-    freshness.changed(session, [acc.id], datetime.now(UTC))
+    session.flush()
+    changes.record(
+        session,
+        Change(
+            action="accreditation.create",
+            target_type="accreditation",
+            target_id=acc.number,
+            actor=DEVELOPMENT,
+            accreditations={acc.id},
+        ),
+        datetime.now(UTC),
+    )
     return acc
 
 
@@ -92,36 +108,28 @@ def event(
     effective: date,
     *,
     staff: tuple[StaffUser, StaffUser],
-    items: list[ScopeItem] | None = None,
+    items: Sequence[ScopeItem] = (),
     end: date | None = None,
-    approved: bool = True,
     reason: str = "",
 ) -> StatusEvent:
+    """An approved decision, recorded as staff record one (``acts.decisions.record``)."""
     officer, approver = staff
-    row = StatusEvent(
-        accreditation=acc,
-        kind=kind,
-        effective_date=effective,
-        end_date=end,
-        reason_en=reason,
+    return record(
+        session,
+        acc,
+        kind,
+        effective,
         proposed_by=officer,
-        approved_by=approver if approved else None,
-        approved_at=datetime.now(UTC) if approved else None,
-        items=items or [],
+        approved_by=approver,
+        reason_en=reason,
+        items=items,
+        until=end,
     )
-    session.add(row)
-    freshness.changed(session, [acc.id], datetime.now(UTC))
-    return row
 
 
-def decide(app: Any, number: str, kind: EventKind, **kwargs: Any) -> None:
+def decide(app: Flask, number: str, kind: EventKind, **kwargs: Any) -> None:
     """Record an approved decision on ``number`` today (Bangkok), as staff would."""
-    from registry import db
-    from registry.decisions import record
-    from registry.issuance import find_accreditation
-    from registry.status import local_date
-
-    with Session(db.get_engine(app)) as session, session.begin():
+    with current.database(app).session() as session, session.begin():
         officer, approver = staff_pair(session)
         record(
             session,

@@ -10,7 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from registry import db
-from registry.models import SEARCH_INDEX_OBJECTS, Base
+from registry.schema import metadata
+from registry.search.models import SEARCH_INDEX_OBJECTS
 
 from ..conftest import BACKENDS
 
@@ -35,12 +36,12 @@ def tables(engine) -> set[str]:
 def test_upgrade_downgrade_upgrade(fresh_engine):
     db.upgrade(fresh_engine)
     assert db.current_revision(fresh_engine) == db.head_revision(fresh_engine)
-    assert tables(fresh_engine) == set(Base.metadata.tables)
+    assert tables(fresh_engine) == set(metadata.tables)
     db.downgrade(fresh_engine, "base")
     assert tables(fresh_engine) == set()
     assert db.current_revision(fresh_engine) is None
     db.upgrade(fresh_engine)
-    assert tables(fresh_engine) == set(Base.metadata.tables)
+    assert tables(fresh_engine) == set(metadata.tables)
 
 
 def test_migrations_match_the_models(fresh_engine):
@@ -53,7 +54,7 @@ def test_migrations_match_the_models(fresh_engine):
                 "include_name": lambda name, kind, parents: not index_object(name),
             },
         )
-        assert compare_metadata(context, Base.metadata) == []
+        assert compare_metadata(context, metadata) == []
 
 
 def test_upgrade_is_idempotent(fresh_engine):

@@ -17,10 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyhanko.pdf_utils.reader import PdfFileReader
-from sqlalchemy.orm import Session
 
-from registry import agency, db
-from registry.issuance import find_accreditation, issue
+from registry.certificates.issuance import find_accreditation, issue
+from registry.changes import DEVELOPMENT
+from registry.pki.material import get_document_signer, get_pki
+from registry.web import current
 from verifier.policy import Limits, verify
 from verifier.report import Verdict
 from verifier.sources import TrustBundle
@@ -34,14 +35,15 @@ BUDGET = Limits(seconds=5.0)
 def genuine_certificate(folder: Path) -> tuple[bytes, TrustBundle]:
     """A genuine B-LTA certificate from a throwaway instance, and the trust to check it."""
     app = demo_instance(folder, 10)
-    with Session(db.get_engine(app), expire_on_commit=False) as session, session.begin():
+    with current.database(app).session() as session, session.begin():
         pdf = issue(
             session,
             find_accreditation(session, "Testing-0002"),
-            agency.get_document_signer(app),
-            app.config,
+            get_document_signer(app),
+            current.settings(app),
+            actor=DEVELOPMENT,
         ).pdf
-    pki = agency.get_pki(app)
+    pki = get_pki(app)
     return pdf, TrustBundle((pki.root,), pki.qr_jwks())
 
 

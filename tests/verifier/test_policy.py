@@ -15,19 +15,20 @@ from fpdf import FPDF
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import fields, signers
-from sqlalchemy.orm import Session
 
 from keys.stores import LoadedKeySigner
-from registry import agency, db
-from registry.decisions import record
-from registry.issuance import find_accreditation, issue
-from registry.status import EventKind
-from registry.verification import RegistryStatusSource
+from registry.acts.decisions import record
+from registry.certificates.issuance import find_accreditation, issue
+from registry.changes import DEVELOPMENT
+from registry.pki.material import forget, get_document_signer, get_pki
+from registry.register.status import EventKind
+from registry.verification.source import RegistryStatusSource
+from registry.web import current
 from verifier.policy import verify
 from verifier.report import CHECK_NAMES, DocumentVerdict, Verdict
 from verifier.sources import TrustBundle
 
-from ..documents import demo_instance, valid_numbers
+from ..documents import demo_instance, rolled_back, valid_numbers
 from ..registry import factories
 
 NOW = datetime.now(UTC)
@@ -42,22 +43,23 @@ def app(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def trust(app) -> TrustBundle:
-    pki = agency.get_pki(app)
+    pki = get_pki(app)
     return TrustBundle((pki.root,), pki.qr_jwks())
 
 
 @pytest.fixture(scope="module")
 def source(app) -> RegistryStatusSource:
-    return RegistryStatusSource(db.get_engine(app))
+    return RegistryStatusSource(current.database(app).session)
 
 
 def issue_pdf(app, number: str) -> bytes:
-    with Session(db.get_engine(app), expire_on_commit=False) as session, session.begin():
+    with current.database(app).session() as session, session.begin():
         return issue(
             session,
             find_accreditation(session, number),
-            agency.get_document_signer(app),
-            app.config,
+            get_document_signer(app),
+            current.settings(app),
+            actor=DEVELOPMENT,
         ).pdf
 
 
@@ -115,8 +117,8 @@ def test_superseded_revision_is_authentic_and_superseded(app, trust, source):
 
 def test_documents_signed_before_a_key_rotation_keep_verifying(app, trust, source):
     before = issue_pdf(app, "Testing-0004")
-    agency.get_pki(app).issue_signer(datetime.now(UTC))
-    agency.forget(app)
+    get_pki(app).issue_signer(datetime.now(UTC))
+    forget(app)
     assert verify(before, trust, source).verdict is Verdict.VALID
 
 
@@ -310,7 +312,7 @@ def test_signed_by_the_tsa_certificate_is_the_wrong_role(app, trust):
     from keys.signing import open_document_signer, sign_pdf
     from tests.documents import blank_pdf
 
-    pki = agency.get_pki(app)
+    pki = get_pki(app)
     signer = open_document_signer(pki)
     signer.signer = LoadedKeySigner(pki.key("tsa"), pki.tsa, pki.chain())  # type: ignore[arg-type]
     signer.cert = pki.tsa
@@ -328,7 +330,7 @@ def test_signed_after_the_signers_revocation(make_pki):
     import time
 
     from keys.signing import open_document_signer, sign_pdf
-    from registry.verification import agency_trust
+    from registry.verification.source import agency_trust
     from tests.documents import blank_pdf
 
     pki = make_pki()
@@ -383,10 +385,19 @@ def test_untrusted_root(genuine, make_pki):
     assert "signer_trusted" in failed(report)
 
 
-def test_status_changes_show_in_the_report(app, trust, source):
+def test_status_changes_show_in_the_report(app, trust):
     pdf = issue_pdf(app, "Testing-0005")
-    with Session(db.get_engine(app)) as session, session.begin():
-        acc = find_accreditation(session, "Testing-0005")
+    with rolled_back(app) as undone:
+        suspend(undone, "Testing-0005")
+        report = verify(pdf, trust, RegistryStatusSource(current.database(undone).session))
+    assert report.document is DocumentVerdict.AUTHENTIC
+    assert report.status.value == "suspended"
+    assert report.verdict is Verdict.NOT_CURRENT
+
+
+def suspend(app, number: str) -> None:
+    with current.database(app).session() as session, session.begin():
+        acc = find_accreditation(session, number)
         officer, approver = factories.staff_pair(session)
         record(
             session,
@@ -397,10 +408,6 @@ def test_status_changes_show_in_the_report(app, trust, source):
             approved_by=approver,
             reason_en="PT failed",
         )
-    report = verify(pdf, trust, source)
-    assert report.document is DocumentVerdict.AUTHENTIC
-    assert report.status.value == "suspended"
-    assert report.verdict is Verdict.NOT_CURRENT
 
 
 def test_a_file_the_register_did_not_record(genuine, trust, source, app):
@@ -408,7 +415,7 @@ def test_a_file_the_register_did_not_record(genuine, trust, source, app):
     # digest differs, the signed revision's digest does not, so it still binds.
     from keys.signing import refresh_lta
 
-    refreshed = refresh_lta(genuine, agency.get_document_signer(app))
+    refreshed = refresh_lta(genuine, get_document_signer(app))
     report = verify(refreshed, trust, source)
     assert report.check("unmodified_after_signing").passed, report.summary()
     assert report.check("registry_binding").passed

@@ -1,0 +1,447 @@
+"""The OpenAPI 3.1 document of ``/api/v1``: what a test validates every response against."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from verifier.report import CHECK_NAMES, CertificateStatus, DocumentVerdict, Verdict
+
+from ..register.programmes import Programme
+from ..register.status import PUBLIC_STATUSES
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _nullable(schema_type: str, **extra: Any) -> dict[str, Any]:
+    return {"type": [schema_type, "null"], **extra}
+
+
+def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": list(properties) if required is None else required,
+    }
+
+
+STRING = {"type": "string"}
+DATE = {"type": "string", "format": "date"}
+DATETIME = {"type": "string", "format": "date-time"}
+INTEGER = {"type": "integer"}
+STATUS = {"type": "string", "enum": [s.value for s in PUBLIC_STATUSES]}
+PROGRAMME = {"type": "string", "enum": [p.value for p in Programme]}
+
+
+def _schemas() -> dict[str, Any]:
+    facet = _object(
+        {
+            "value": STRING,
+            "label_th": STRING,
+            "count": INTEGER,
+            "selected": {"type": "boolean"},
+        }
+    )
+    site = _object(
+        {
+            "id": INTEGER,
+            "name_en": STRING,
+            "name_th": STRING,
+            "address_en": STRING,
+            "address_th": STRING,
+            "province_en": _nullable("string"),
+            "province_th": _nullable("string"),
+            "country": STRING,
+        }
+    )
+    return {
+        "Problem": _object({"error": _object({"code": STRING, "title": STRING, "detail": STRING})}),
+        "SearchResult": _object(
+            {
+                "query": _object(
+                    {
+                        "q": STRING,
+                        "programme": _nullable("string"),
+                        "field": _nullable("string"),
+                        "place": _nullable("string"),
+                        "status": STRING,
+                    }
+                ),
+                "total": INTEGER,
+                "page": INTEGER,
+                "pages": INTEGER,
+                "per_page": INTEGER,
+                "results": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "accreditation": STRING,
+                            "cab_id": INTEGER,
+                            "name_en": STRING,
+                            "name_th": STRING,
+                            "programme": PROGRAMME,
+                            "standard": STRING,
+                            "status": STATUS,
+                            "valid_until": DATE,
+                            "places_en": STRING,
+                            "places_th": STRING,
+                            "url": STRING,
+                        }
+                    ),
+                },
+                "facets": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": facet},
+                },
+            }
+        ),
+        "Site": site,
+        "Cab": _object(
+            {
+                "cab": _object(
+                    {"id": INTEGER, "name_en": STRING, "name_th": STRING, "national_id": STRING}
+                ),
+                "sites": {"type": "array", "items": _ref("Site")},
+                "accreditations": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "number": STRING,
+                            "programme": PROGRAMME,
+                            "standard": STRING,
+                            "status": STATUS,
+                            "since": _nullable("string", format="date"),
+                            "valid_from": DATE,
+                            "valid_until": DATE,
+                            "url": STRING,
+                        }
+                    ),
+                },
+                "last_updated": DATETIME,
+                "checked_at": DATETIME,
+            }
+        ),
+        "Accreditation": _object(
+            {
+                "accreditation": _object(
+                    {
+                        "number": STRING,
+                        "programme": PROGRAMME,
+                        "standard": STRING,
+                        "first_granted": DATE,
+                        "valid_from": DATE,
+                        "valid_until": DATE,
+                        "status": STATUS,
+                        "since": _nullable("string", format="date"),
+                        "until": _nullable("string", format="date"),
+                        "reason": _nullable("string"),
+                        "reason_th": _nullable("string"),
+                    }
+                ),
+                "cab": _object(
+                    {"id": INTEGER, "name_en": STRING, "name_th": STRING, "url": STRING}
+                ),
+                "scope": _object(
+                    {
+                        "total": INTEGER,
+                        "in_scope": INTEGER,
+                        "suspended": INTEGER,
+                        "page": INTEGER,
+                        "pages": INTEGER,
+                        "per_page": INTEGER,
+                        "filters": _object(
+                            {
+                                "q": STRING,
+                                "site": _nullable("integer"),
+                                "field": _nullable("string"),
+                            }
+                        ),
+                        "fields": {
+                            "type": "array",
+                            "items": _object({"en": STRING, "th": STRING, "count": INTEGER}),
+                        },
+                        "sites": {
+                            "type": "array",
+                            "items": _object({"id": INTEGER, "name_en": STRING, "name_th": STRING}),
+                        },
+                        "items": {"type": "array", "items": _ref("ScopeItem")},
+                    }
+                ),
+                "history": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "kind": STRING,
+                            "effective": DATE,
+                            "until": _nullable("string", format="date"),
+                            "reason_en": STRING,
+                            "reason_th": STRING,
+                            "items": INTEGER,
+                            "decided_at": DATETIME,
+                        }
+                    ),
+                },
+                "certificates": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "number": STRING,
+                            "revision": INTEGER,
+                            "issued_at": DATETIME,
+                            "status": {"enum": [s.value for s in CertificateStatus]},
+                            "current": {"type": "boolean"},
+                            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+                            "pdf": STRING,
+                            "url": STRING,
+                        }
+                    ),
+                },
+                "last_updated": DATETIME,
+                "checked_at": DATETIME,
+            }
+        ),
+        "ScopeItem": _object(
+            {
+                "id": INTEGER,
+                "site_id": INTEGER,
+                "site_en": STRING,
+                "site_th": STRING,
+                "field_en": STRING,
+                "field_th": STRING,
+                "product_en": STRING,
+                "product_th": STRING,
+                "parameter_en": STRING,
+                "parameter_th": STRING,
+                "method": STRING,
+                "range": _nullable("string"),
+                "cmc": _nullable("string"),
+                "status": {"enum": ["active", "suspended"]},
+            }
+        ),
+        "CertificateAnswer": _object(
+            {
+                "genuine": {"const": True},
+                "status": {"enum": [s.value for s in CertificateStatus]},
+                "since": _nullable("string", format="date"),
+                "until": _nullable("string", format="date"),
+                "reason": _nullable("string"),
+                "reason_th": _nullable("string"),
+                "certificate": _object(
+                    {
+                        "number": STRING,
+                        "revision": INTEGER,
+                        "issued_at": DATETIME,
+                        "sha256": STRING,
+                        "served_sha256": _nullable("string"),
+                        "pdf": STRING,
+                    }
+                ),
+                "current_revision": {
+                    "oneOf": [
+                        {"type": "null"},
+                        _object({"number": STRING, "revision": INTEGER}),
+                    ]
+                },
+                "accreditation": _object(
+                    {
+                        "number": STRING,
+                        "status": {"enum": ["pending", *(s.value for s in PUBLIC_STATUSES)]},
+                        "standard": STRING,
+                        "programme": PROGRAMME,
+                        "valid_from": DATE,
+                        "valid_until": DATE,
+                    }
+                ),
+                "cab": _object({"name_en": STRING, "name_th": STRING}),
+                "scope": _object(
+                    {
+                        "items": INTEGER,
+                        "suspended": INTEGER,
+                        "sites": INTEGER,
+                        "fields": {
+                            "type": "array",
+                            "items": _object({"en": STRING, "th": STRING}),
+                        },
+                    }
+                ),
+                "checked_at": DATETIME,
+                "live": {"type": "boolean"},
+            }
+        ),
+        "Check": _object(
+            {
+                "name": {"enum": list(CHECK_NAMES)},
+                "passed": {"type": "boolean"},
+                "outcome": {"enum": ["passed", "failed", "indeterminate"]},
+                "code": _nullable("string"),
+                "detail": STRING,
+            }
+        ),
+        "VerificationReport": _object(
+            {
+                "file": _nullable("string"),
+                "verdict": {"enum": [v.value for v in Verdict]},
+                "document": {"enum": [d.value for d in DocumentVerdict]},
+                "status": {"enum": [s.value for s in CertificateStatus]},
+                "certificate_number": _nullable("string"),
+                "revision": _nullable("integer"),
+                "signer": _nullable("string"),
+                "signed_at": _nullable("string", format="date-time"),
+                "status_source": _nullable("string"),
+                "status_as_of": _nullable("string", format="date-time"),
+                "checks": {"type": "array", "items": _ref("Check")},
+                "register": {"oneOf": [{"type": "null"}, _ref("CertificateAnswer")]},
+            },
+            required=["verdict", "document", "status", "checks"],
+        ),
+        "VerificationResults": _object(
+            {"reports": {"type": "array", "items": _ref("VerificationReport")}}
+        ),
+    }
+
+
+def _json(schema: str, description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ref(schema)}}}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return _json("Problem", description)
+
+
+LIMITED = {
+    "description": "Too many requests from this address; retry after the given seconds",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    "content": {"application/json": {"schema": _ref("Problem")}},
+}
+
+
+def _get(summary: str, schema: str, parameters: list[dict[str, Any]], *errors: int) -> Any:
+    responses: dict[str, Any] = {"200": _json(schema, summary), "429": LIMITED}
+    for code in errors:
+        responses[str(code)] = _problem("Bad request" if code == 400 else "Not found")
+    return {"get": {"summary": summary, "parameters": parameters, "responses": responses}}
+
+
+def _param(name: str, where: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": where,
+        "required": where == "path",
+        "schema": schema,
+        "description": description,
+    }
+
+
+def openapi_document() -> dict[str, Any]:
+    query = [
+        _param(
+            "q",
+            "query",
+            {"type": "string", "maxLength": 200},
+            "Free text: names, numbers, tests, products, methods; Thai substrings work",
+        ),
+        _param("programme", "query", PROGRAMME, "Accreditation programme"),
+        _param("field", "query", STRING, "Field of scope (English value of a facet)"),
+        _param("place", "query", STRING, "Province or country (value of a facet)"),
+        _param(
+            "status",
+            "query",
+            {"enum": ["all", *(s.value for s in PUBLIC_STATUSES)]},
+            "Status filter; default valid",
+        ),
+        _param("page", "query", {"type": "integer", "minimum": 1}, "Page number"),
+        _param("lang", "query", {"enum": ["en", "th"]}, "Language of labels"),
+    ]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Accreditation register API",
+            "version": "1.0.0",
+            "description": "The public register of accredited bodies and the certificate "
+            "verifier. Every public page has the same content here as JSON. Codes are "
+            "stable English words; labels on pages are translated.",
+        },
+        "servers": [{"url": "/"}],
+        "paths": {
+            "/api/v1/search": _get("Search the register", "SearchResult", query, 400),
+            "/api/v1/cabs/{cab_id}": _get(
+                "A body, its sites and accreditations",
+                "Cab",
+                [_param("cab_id", "path", INTEGER, "Body id")],
+                404,
+            ),
+            "/api/v1/accreditations/{number}": _get(
+                "An accreditation: status, scope (filtered, paginated), history, certificates",
+                "Accreditation",
+                [
+                    _param("number", "path", STRING, "Accreditation number, e.g. Testing-0123"),
+                    _param("q", "query", {"type": "string", "maxLength": 200}, "Scope text"),
+                    _param("site", "query", INTEGER, "Site id"),
+                    _param("field", "query", STRING, "Field (English)"),
+                    _param("page", "query", {"type": "integer", "minimum": 1}, "Scope page"),
+                ],
+                400,
+                404,
+            ),
+            "/api/v1/certificates/{accreditation}/{revision}": _get(
+                "The register's answer about a certificate revision (number Testing-0123/R2)",
+                "CertificateAnswer",
+                [
+                    _param("accreditation", "path", STRING, "Accreditation number, Testing-0123"),
+                    _param("revision", "path", {"type": "string", "pattern": "^R[0-9]+$"}, "R2"),
+                ],
+                404,
+            ),
+            "/api/v1/qr/{token}": _get(
+                "The answer for a scanned QR payload (its signature is checked)",
+                "CertificateAnswer",
+                [_param("token", "path", STRING, "The base32 payload after /V/")],
+                400,
+                404,
+            ),
+            "/api/v1/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3.1",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
+            "/api/v1/verify": {
+                "post": {
+                    "summary": "Verify one or more certificate PDFs (never stored)",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "file": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "string",
+                                                "contentMediaType": "application/pdf",
+                                            },
+                                        }
+                                    },
+                                    "required": ["file"],
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json("VerificationResults", "One report per file"),
+                        "400": _problem("No file, or too many files"),
+                        "413": _problem("The upload is larger than the limit"),
+                        "429": LIMITED,
+                    },
+                }
+            },
+        },
+        "components": {"schemas": _schemas()},
+    }

@@ -1,0 +1,70 @@
+"""The app factory: settings, database, extensions and blueprints, wired in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib.resources import files
+from typing import Any
+
+from flask import Flask
+
+from keys.signing import quiet_fetching_notice
+from verifier import speedups
+from verifier.cli import quiet_library_logs
+
+from . import schema  # noqa: F401  (every model, so that mappers and foreign keys resolve)
+from . import settings as settings_module
+from .api import views as api
+from .db import Database
+from .opendata import views as opendata
+from .pages import views as pages
+from .pki import routes as pki
+from .settings import Settings
+from .verification import views as verification
+from .web import caching, current, i18n, limits, problems, security
+from .web.uploads import InMemoryRequest
+
+#: ``templates/`` at the top of the checkout, carried inside the package (a link).
+TEMPLATES = files("registry") / "templates"
+
+
+def create_app(
+    config: Mapping[str, Any] | None = None,
+    *,
+    settings: Settings | None = None,
+    database: Database | None = None,
+) -> Flask:
+    """Build the app from ``ACCREDIT_*`` variables, overridden by ``config``.
+
+    ``settings`` and ``database`` are for callers that have them already: the
+    CLI, and tests whose database work is rolled back (``Database.bound_to``).
+    """
+    found = settings or settings_module.from_environ(overrides=config)
+    speedups.enable(found.speedups)
+    # Uploads are hostile: pyHanko logs every oddity it meets, and the report says it all.
+    quiet_library_logs()
+    quiet_fetching_notice()
+    app = Flask(__name__, template_folder=str(TEMPLATES), instance_path=str(found.instance))
+    app.config["SECRET_KEY"] = found.secret_key()  # None until the instance exists
+    app.config["MAX_CONTENT_LENGTH"] = found.max_upload_bytes
+    app.config["MAX_FORM_MEMORY_SIZE"] = found.max_upload_bytes
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.request_class = InMemoryRequest
+
+    current.init_app(app, found, database or Database.from_url(found.database_url))
+    i18n.init_app(app)
+    limits.init_app(app)
+    problems.init_app(app)
+    security.init_app(app)
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(opendata.bp)
+    app.register_blueprint(verification.bp)
+    app.register_blueprint(pki.bp)
+    limits.limit_blueprint(api.bp)
+    limits.limit_view(app, "public.index")
+    limits.limit_view(app, "verify.page_upload", upload=True)
+    limits.limit_view(app, "verify.api_upload", upload=True)
+    caching.init_app(app)
+    return app

@@ -1,0 +1,1 @@
+"""Certificates: issuing revisions, the PDF itself, LTA refresh, answers, the status list."""

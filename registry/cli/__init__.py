@@ -1,0 +1,1 @@
+"""The ``accredit`` command: one module per command group, joined in ``main``."""

@@ -1,0 +1,90 @@
+"""``accredit keys`` and ``accredit sign``: the agency PKI."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from cryptography.hazmat.primitives import serialization
+from flask import current_app
+from flask.cli import with_appcontext
+
+from keys.signing import sign_pdf
+
+from ..pki import material
+from .base import EXIT_REFUSED, fail, settings, write_atomically
+
+
+@click.group("keys")
+def keys_group() -> None:
+    """The agency PKI: create it, print the root, rotate and revoke signing keys."""
+
+
+@keys_group.command("init")
+@with_appcontext
+def keys_init() -> None:
+    """Create the agency PKI in <instance>/pki (refuses to overwrite one)."""
+    pki = material.create_pki(settings())
+    click.echo(f"agency PKI created in {pki.folder}")
+    click.echo(f"root CA: {pki.root.subject.rfc4514_string()}")
+    click.echo(f"document signing certificate: serial {pki.signing_cert.serial_number:x}")
+
+
+@keys_group.command("root")
+@with_appcontext
+def keys_root() -> None:
+    """Print the root CA certificate (PEM), to configure trust in other tools."""
+    pki = material.load_pki(settings())
+    click.echo(pki.root.public_bytes(serialization.Encoding.PEM).decode(), nl=False)
+
+
+@keys_group.command("rotate")
+@with_appcontext
+def keys_rotate() -> None:
+    """Issue a new document-signing certificate; older documents keep verifying."""
+    material.warn_if_unencrypted(settings())
+    pki = material.load_pki(settings())
+    old = pki.current_signer
+    cert = pki.issue_signer(datetime.now(UTC))
+    material.forget(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo(
+        f"new document signing certificate: serial {cert.serial_number:x} "
+        f"(replaces {old:x}), valid until {cert.not_valid_after_utc:%Y-%m-%d}"
+    )
+
+
+@keys_group.command("revoke")
+@click.argument("serial")
+@click.option(
+    "--reason",
+    default="key_compromise",
+    show_default=True,
+    help="An RFC 5280 reason: key_compromise, superseded, cessation_of_operation, ...",
+)
+@with_appcontext
+def keys_revoke(serial: str, reason: str) -> None:
+    """Revoke a certificate by its hexadecimal serial (CRL and OCSP)."""
+    try:
+        number = int(serial.lower().removeprefix("0x"), 16)
+    except ValueError:
+        fail(f"{serial!r} is not a hexadecimal serial number", EXIT_REFUSED)
+    pki = material.load_pki(settings())
+    revoked = pki.revoke(number, reason, datetime.now(UTC))
+    material.forget(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo(f"revoked {number:x} at {revoked.at:%Y-%m-%d %H:%M:%S} UTC ({reason})")
+
+
+@click.command("sign")
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def sign_command(source: Path, output: Path) -> None:
+    """Sign any PDF as PAdES B-LTA with the agency's current signing key."""
+    data = source.read_bytes()
+    if not data.startswith(b"%PDF-"):
+        fail(f"{source} is not a PDF file", EXIT_REFUSED)
+    material.warn_if_unencrypted(settings())
+    signed = sign_pdf(data, material.get_document_signer(current_app))
+    write_atomically(output, signed)
+    click.echo(f"signed {source} -> {output} ({len(signed)} bytes)")

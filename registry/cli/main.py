@@ -1,0 +1,40 @@
+"""The ``accredit`` command. Its options and output formats are a contract."""
+
+from __future__ import annotations
+
+from flask.cli import routes_command, shell_command
+
+from .base import AccreditGroup, make_app
+from .certificates import documents_group, issue_command
+from .instance import init_command, list_command
+from .keys import keys_group, sign_command
+from .serving import run_command
+from .ticks import tick_command
+from .verify import trust_group, verify_command
+
+cli = AccreditGroup(
+    create_app=make_app,
+    add_default_commands=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+    help="The accreditation register: set up, inspect and serve it.",
+)
+for command in (
+    shell_command,
+    routes_command,
+    init_command,
+    list_command,
+    tick_command,
+    run_command,
+    keys_group,
+    sign_command,
+    issue_command,
+    documents_group,
+    verify_command,
+    trust_group,
+):
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli.main(prog_name="accredit")

@@ -1,0 +1,48 @@
+"""``accredit run``: serve the register, with the daily calendar tick beside it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .base import require_schema
+from .ticks import start_daily_ticks
+
+
+@click.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", type=click.IntRange(1, 65535), default=5000, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--dev", is_flag=True, help="Use Flask's development server with reloading.")
+@with_appcontext
+def run_command(host: str, port: int, workers: int, dev: bool) -> None:
+    """Serve the register (gunicorn when installed, Flask's server otherwise)."""
+    require_schema()
+    gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which(
+        "gunicorn"
+    )
+    if dev or gunicorn is None:
+        click.echo(f"serving on http://{host}:{port} with Flask's development server")
+        start_daily_ticks()
+        current_app.run(host=host, port=port, debug=dev, use_reloader=dev)
+        return
+    click.echo(f"serving on http://{host}:{port} with gunicorn, {workers} workers")
+    args = [
+        gunicorn,
+        "--config",
+        "python:registry.cli.gunicorn_config",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+        "--access-logfile",
+        "-",
+        "registry.app:create_app()",
+    ]
+    os.execv(gunicorn, args)

@@ -1,0 +1,242 @@
+"""The register's record of a body and of an accreditation, as plain data.
+
+Each function returns the JSON twin of a page: the template renders exactly
+this dictionary, so the page and ``/api/v1/...`` can never say different things.
+Codes stay in English; the page translates the labels.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from ..certificates.models import revisions_of
+from ..register.models import Accreditation, Cab, ScopeItem, StatusEvent
+from ..register.shapes import scope_item_json, site_json
+from ..register.standings import standings
+from ..register.status import ItemState, document_status
+from ..search.query import SearchRefused
+from ..search.text import MAX_TEXT, clean_text, contains_pattern, fold
+
+SCOPE_PAGE = 50
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    return value.isoformat()
+
+
+def cab_record(session: Session, cab_id: int, now: datetime) -> dict[str, Any] | None:
+    cab = session.scalars(
+        select(Cab)
+        .where(Cab.id == cab_id)
+        .options(selectinload(Cab.sites), selectinload(Cab.accreditations))
+    ).one_or_none()
+    if cab is None:
+        return None
+    found = standings(session, now, [a.id for a in cab.accreditations])
+    public = [a for a in cab.accreditations if found[a.id].status.value != "pending"]
+    updated = [cab.updated_at, *(a.updated_at for a in public)]
+    if public:
+        latest_event = session.scalar(
+            select(func.max(StatusEvent.approved_at)).where(
+                StatusEvent.accreditation_id.in_([a.id for a in public])
+            )
+        )
+        updated.append(latest_event)
+    return {
+        "cab": {
+            "id": cab.id,
+            "name_en": cab.name_en,
+            "name_th": cab.name_th,
+            "national_id": cab.national_id,
+        },
+        "sites": [site_json(s) for s in cab.sites],
+        "accreditations": [
+            {
+                "number": a.number,
+                "programme": a.programme.value,
+                "standard": a.standard,
+                "status": found[a.id].status.value,
+                "since": _iso(found[a.id].since),
+                "valid_from": _iso(a.valid_from),
+                "valid_until": _iso(a.valid_until),
+                "url": f"/a/{a.number}",
+            }
+            for a in public
+        ],
+        "last_updated": _iso(max(u for u in updated if u is not None)),
+        "checked_at": _iso(now),
+    }
+
+
+def scope_filters(args: Mapping[str, str]) -> dict[str, Any]:
+    """The scope table's filters from URL parameters, refusing nonsense."""
+    text = args.get("q", "")
+    if len(text) > MAX_TEXT:
+        raise SearchRefused(f"the filter text is too long: at most {MAX_TEXT} characters")
+    site = args.get("site") or None
+    if site is not None and not (site.isdigit() and len(site) < 10):
+        raise SearchRefused("the site must be a site number from the list")
+    page = args.get("page", "1") or "1"
+    if not page.isdigit() or not 1 <= int(page[:6]) <= 100_000:
+        raise SearchRefused("the page must be a positive number")
+    return {
+        "q": clean_text(text),
+        "site": int(site) if site else None,
+        "field": clean_text(args.get("field", ""))[:200] or None,
+        "page": int(page),
+    }
+
+
+def accreditation_record(
+    session: Session, number: str, filters: Mapping[str, Any], now: datetime
+) -> dict[str, Any] | None:
+    acc = session.scalars(
+        select(Accreditation)
+        .where(Accreditation.number == number)
+        .options(
+            selectinload(Accreditation.cab).selectinload(Cab.sites),
+            selectinload(Accreditation.events).selectinload(StatusEvent.items),
+        )
+    ).one_or_none()
+    if acc is None:
+        return None
+    standing = standings(session, now, [acc.id])[acc.id]
+    if standing.status.value == "pending":
+        return None
+    in_scope = {
+        i: s for i, s in standing.items.items() if s in (ItemState.ACTIVE, ItemState.SUSPENDED)
+    }
+
+    items = select(ScopeItem).where(
+        ScopeItem.accreditation_id == acc.id, ScopeItem.id.in_(list(in_scope) or [-1])
+    )
+    field_counts = Counter(
+        (en, th)
+        for en, th in session.execute(
+            select(ScopeItem.field_en, ScopeItem.field_th).where(
+                ScopeItem.accreditation_id == acc.id, ScopeItem.id.in_(list(in_scope) or [-1])
+            )
+        )
+    )
+    if filters.get("site"):
+        items = items.where(ScopeItem.site_id == filters["site"])
+    if filters.get("field"):
+        items = items.where(ScopeItem.field_en == filters["field"])
+    for word in fold(filters.get("q") or "").split()[:8]:
+        pattern = contains_pattern(word)
+        items = items.where(
+            or_(
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in (
+                        ScopeItem.product_en,
+                        ScopeItem.product_th,
+                        ScopeItem.parameter_en,
+                        ScopeItem.parameter_th,
+                        ScopeItem.method,
+                        ScopeItem.field_en,
+                        ScopeItem.field_th,
+                    )
+                )
+            )
+        )
+    total = session.scalar(select(func.count()).select_from(items.subquery())) or 0
+    pages = max(1, -(-total // SCOPE_PAGE))
+    page = min(filters.get("page") or 1, pages)
+    rows = session.scalars(
+        items.order_by(ScopeItem.site_id, ScopeItem.field_en, ScopeItem.id)
+        .limit(SCOPE_PAGE)
+        .offset((page - 1) * SCOPE_PAGE)
+    ).all()
+    sites = {s.id: s for s in acc.cab.sites}
+
+    certificates = revisions_of(session, acc.id)
+    latest = certificates[-1] if certificates else None
+    events = [e for e in acc.events if e.approved_at is not None]
+    updated = [acc.updated_at, *(e.approved_at for e in events)]
+    updated += [c.issued_at for c in certificates]
+    return {
+        "accreditation": {
+            "number": acc.number,
+            "programme": acc.programme.value,
+            "standard": acc.standard,
+            "first_granted": _iso(acc.first_granted),
+            "valid_from": _iso(acc.valid_from),
+            "valid_until": _iso(acc.valid_until),
+            "status": standing.status.value,
+            "since": _iso(standing.since),
+            "until": _iso(standing.until),
+            "reason": standing.reason,
+            "reason_th": getattr(standing.reason, "th", None),
+        },
+        "cab": {
+            "id": acc.cab.id,
+            "name_en": acc.cab.name_en,
+            "name_th": acc.cab.name_th,
+            "url": f"/cab/{acc.cab.id}",
+        },
+        "scope": {
+            "total": total,
+            "in_scope": len(in_scope),
+            "suspended": sum(1 for s in in_scope.values() if s is ItemState.SUSPENDED),
+            "page": page,
+            "pages": pages,
+            "per_page": SCOPE_PAGE,
+            "filters": {
+                "q": filters.get("q") or "",
+                "site": filters.get("site"),
+                "field": filters.get("field"),
+            },
+            "fields": [
+                {"en": en, "th": th, "count": n} for (en, th), n in sorted(field_counts.items())
+            ],
+            "sites": [
+                {"id": s.id, "name_en": s.name_en, "name_th": s.name_th} for s in acc.cab.sites
+            ],
+            "items": [
+                {
+                    **scope_item_json(i, in_scope[i.id]),
+                    "site_en": sites[i.site_id].name_en if i.site_id in sites else "",
+                    "site_th": sites[i.site_id].name_th if i.site_id in sites else "",
+                }
+                for i in rows
+            ],
+        },
+        "history": [
+            {
+                "kind": e.kind.value,
+                "effective": _iso(e.effective_date),
+                "until": _iso(e.end_date),
+                "reason_en": e.reason_en,
+                "reason_th": e.reason_th,
+                "items": len(e.items),
+                "decided_at": _iso(e.approved_at),
+            }
+            for e in sorted(events, key=lambda e: (e.effective_date, e.id), reverse=True)
+        ],
+        "certificates": [
+            {
+                "number": c.number,
+                "revision": c.revision,
+                "issued_at": _iso(c.issued_at),
+                "status": document_status(standing, latest=c is latest).value,
+                "current": c is latest and standing.active,
+                "sha256": c.sha256,
+                "pdf": f"/c/{c.number}.pdf",
+                "url": f"/c/{c.number}",
+            }
+            for c in reversed(certificates)
+        ],
+        "last_updated": _iso(max(u for u in updated if u is not None)),
+        "checked_at": _iso(now),
+    }

@@ -1,0 +1,86 @@
+"""The agency PKI as the app and the CLI use it: found in the instance, loaded once.
+
+``keys/`` holds the PKI itself and takes every setting as an argument; this
+module hands it the instance's settings. The document signer it opens is for
+issuance only: nothing else in the registry signs with the agency's key.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from threading import Lock
+
+from flask import Flask, current_app
+
+from keys import pki as pki_module
+from keys.pki import Pki
+from keys.signing import DocumentSigner, open_document_signer
+
+from ..settings import Settings
+from ..web import current
+
+UNENCRYPTED_WARNING = (
+    "WARNING: ACCREDIT_KEY_PASSPHRASE is not set: the agency's private keys are stored "
+    "UNENCRYPTED. This is for development only."
+)
+log = logging.getLogger(__name__)
+_lock = Lock()
+PKI = "accredit.pki"
+SIGNER = "accredit.signer"
+
+
+def exists(settings: Settings) -> bool:
+    return (settings.pki_folder / "state.json").exists()
+
+
+def warn_if_unencrypted(settings: Settings) -> None:
+    if not settings.key_passphrase:
+        print(UNENCRYPTED_WARNING, file=sys.stderr)
+
+
+def create_pki(settings: Settings) -> Pki:
+    warn_if_unencrypted(settings)
+    return pki_module.create(settings.pki_folder, settings.pki, settings.key_passphrase)
+
+
+def load_pki(settings: Settings) -> Pki:
+    return Pki.load(settings.pki_folder, settings.pki, settings.key_passphrase)
+
+
+def open_signer(settings: Settings, pki: Pki) -> DocumentSigner:
+    return open_document_signer(pki, key_store=settings.key_store.open(), tsa_url=settings.tsa_url)
+
+
+def get_pki(app: Flask | None = None) -> Pki:
+    """The app's PKI, loaded on first use and kept for the life of the process."""
+    found = current.settings(app)
+    extensions = (app or _app()).extensions
+    with _lock:
+        if PKI not in extensions:
+            if not found.key_passphrase:
+                log.warning(UNENCRYPTED_WARNING)
+            extensions[PKI] = load_pki(found)
+        return extensions[PKI]
+
+
+def get_document_signer(app: Flask | None = None) -> DocumentSigner:
+    extensions = (app or _app()).extensions
+    with _lock:
+        signer = extensions.get(SIGNER)
+    if signer is None:
+        signer = open_signer(current.settings(app), get_pki(app))
+        with _lock:
+            extensions[SIGNER] = signer
+    return signer
+
+
+def forget(app: Flask) -> None:
+    """Drop the cached PKI (after rotation or revocation in this process)."""
+    with _lock:
+        app.extensions.pop(PKI, None)
+        app.extensions.pop(SIGNER, None)
+
+
+def _app() -> Flask:
+    return current_app._get_current_object()  # type: ignore[attr-defined,no-any-return]

@@ -1,0 +1,81 @@
+"""``/pki``: CA certificates, CRLs, OCSP and the time-stamping authority.
+
+The logic lives in ``keys``; these views only move bytes with the right media
+types. Relying parties (NSS, Acrobat, pyHanko) fetch these URLs from the
+certificates' CRL distribution points and authority information access.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+
+from cryptography.hazmat.primitives import serialization
+from flask import Blueprint, Response, abort, jsonify, request
+
+from keys.revocation import answer_ocsp_request, current_crl
+from keys.tsa import AgencyTimeStamper
+
+from .material import get_pki
+
+bp = Blueprint("pki", __name__, url_prefix="/pki")
+
+MAX_REQUEST = 16 * 1024
+
+
+def _der(data: bytes, media_type: str, max_age: int = 3600) -> Response:
+    response = Response(data, mimetype=media_type)
+    response.cache_control.public = True
+    response.cache_control.max_age = max_age
+    return response
+
+
+@bp.get("/<any(root, issuing, tsa, ocsp):name>.crt")
+def certificate(name: str) -> Response:
+    cert = getattr(get_pki(), name)
+    return _der(cert.public_bytes(serialization.Encoding.DER), "application/pkix-cert", 86400)
+
+
+@bp.get("/<any(root, issuing, tsa, ocsp):name>.pem")
+def certificate_pem(name: str) -> Response:
+    cert = getattr(get_pki(), name)
+    return _der(cert.public_bytes(serialization.Encoding.PEM), "application/x-pem-file", 86400)
+
+
+@bp.get("/<any(root, issuing):name>.crl")
+def crl(name: str) -> Response:
+    return _der(current_crl(get_pki(), name), "application/pkix-crl", 600)
+
+
+@bp.post("/ocsp")
+def ocsp_post() -> Response:
+    data = request.get_data(cache=False)
+    if len(data) > MAX_REQUEST:
+        abort(413)
+    return _der(answer_ocsp_request(get_pki(), data), "application/ocsp-response", 0)
+
+
+@bp.get("/ocsp/<path:encoded>")
+def ocsp_get(encoded: str) -> Response:
+    try:
+        data = base64.b64decode(encoded, validate=False)
+    except (binascii.Error, ValueError):
+        data = b""
+    return _der(answer_ocsp_request(get_pki(), data[:MAX_REQUEST]), "application/ocsp-response", 0)
+
+
+@bp.post("/tsa")
+def tsa() -> Response:
+    data = request.get_data(cache=False)
+    if len(data) > MAX_REQUEST:
+        abort(413)
+    reply = AgencyTimeStamper(get_pki()).respond(data)
+    return _der(reply, "application/timestamp-reply", 0)
+
+
+@bp.get("/jwks.json")
+def jwks() -> Response:
+    response = jsonify(get_pki().qr_jwks())
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response

@@ -1,0 +1,1 @@
+"""Search over the register: text folding, queries, index maintenance, in-memory bitmaps."""

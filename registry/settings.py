@@ -1,0 +1,256 @@
+"""One typed settings object, read once from ``ACCREDIT_*`` variables, defaults embedded.
+
+Every other module takes a ``Settings`` (or a piece of it) as an argument:
+``keys/`` never reads the environment, and neither does anything else in
+``registry/``. ``from_environ`` is the one place that does, so the CLI, the app
+and the tests agree on where the instance lives, which database it uses and
+how the agency's keys are kept.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from keys.config import PkiConfig, PkiConfigError
+from keys.stores import FileKeyStore, KeyStore, Pkcs11KeyStore
+
+PREFIX = "ACCREDIT_"
+#: The secret that signs session cookies, made once per instance (mode 0600).
+SECRET_KEY_FILE = "secret_key"
+#: Largest upload: one verification request, one or more PDFs. The verifier's
+#: per-file limit is the same figure (``verifier.policy.Limits``).
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+
+
+class SettingsError(ValueError):
+    """A setting cannot be used; the message names it and says what would work."""
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+@dataclass(frozen=True)
+class KeyStoreSettings:
+    """Where the document-signing key lives: files in the instance, or a PKCS#11 token."""
+
+    kind: str = "file"
+    pkcs11_module: str | None = None
+    pkcs11_token: str | None = None
+    pkcs11_pin: str | None = field(default=None, repr=False)
+    pkcs11_key_label: str = "document-signing"
+    pkcs11_raw_mechanism: bool = True
+
+    def open(self) -> KeyStore:
+        if self.kind == "file":
+            return FileKeyStore()
+        if self.kind == "pkcs11":
+            missing = [
+                f"{PREFIX}PKCS11_{name}"
+                for name, value in (("MODULE", self.pkcs11_module), ("TOKEN", self.pkcs11_token))
+                if not value
+            ]
+            if missing:
+                raise SettingsError(f"the PKCS#11 key store needs {', '.join(missing)}")
+            return Pkcs11KeyStore(
+                module=str(self.pkcs11_module),
+                token_label=str(self.pkcs11_token),
+                pin=self.pkcs11_pin,
+                key_label=self.pkcs11_key_label,
+                raw_mechanism=self.pkcs11_raw_mechanism,
+            )
+        raise SettingsError(f"unknown {PREFIX}KEY_STORE {self.kind!r}; use 'file' or 'pkcs11'")
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance: Path
+    database_url: str
+    public_url: str = "http://127.0.0.1:5000"
+    env: Environment = Environment.DEVELOPMENT
+    agency_name_en: str = "Thai Industrial Standards Institute"
+    agency_name_th: str = "สำนักงานมาตรฐานผลิตภัณฑ์อุตสาหกรรม"
+    agency_short: str = "TISI"
+    key_passphrase: str | None = field(default=None, repr=False)
+    #: From the environment; when unset, ``secret_key()`` reads or makes the instance's own.
+    secret_key_value: str | None = field(default=None, repr=False)
+    #: Per client address, for search and the API (Flask-Limiter notation).
+    rate_limit: str = "300 per minute"
+    upload_rate_limit: str = "30 per minute"
+    rate_limit_storage: str = "memory://"
+    max_upload_bytes: int = MAX_UPLOAD_BYTES
+    page_cache: bool = True
+    #: The verifier's proven library speed-ups (``verifier.speedups``).
+    speedups: bool = True
+    pki: PkiConfig = field(default_factory=PkiConfig)
+    key_store: KeyStoreSettings = field(default_factory=KeyStoreSettings)
+    #: An external RFC 3161 TSA; unset means the agency's own, in-process.
+    tsa_url: str | None = None
+
+    @property
+    def production(self) -> bool:
+        return self.env is Environment.PRODUCTION
+
+    @property
+    def pki_folder(self) -> Path:
+        return self.instance / "pki"
+
+    @property
+    def https(self) -> bool:
+        return urlsplit(self.public_url).scheme == "https"
+
+    def with_changes(self, **changes: Any) -> Settings:
+        return replace(self, **changes)
+
+    def secret_key(self) -> str | None:
+        """The session-signing secret: from the environment, else made once in the instance.
+
+        Every worker of an instance then signs with the same key, so a session
+        made by one is accepted by the others. Production requires it from the
+        environment: a key on the same disk as the database protects little.
+        With no instance folder yet there is none (and nothing is written):
+        ``accredit verify --bundle`` runs anywhere and leaves no trace.
+        """
+        if self.secret_key_value:
+            return self.secret_key_value
+        if self.production:
+            raise SettingsError(
+                f"{PREFIX}SECRET_KEY must be set in production (for example the output "
+                "of `python -c 'import secrets; print(secrets.token_hex(32))'`)"
+            )
+        path = self.instance / SECRET_KEY_FILE
+        try:
+            return path.read_text().strip()
+        except FileNotFoundError:
+            if not self.instance.is_dir():
+                return None
+        made = secrets.token_hex(32)
+        try:
+            descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker made it first: use theirs
+            return path.read_text().strip()
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(made + "\n")
+        return made
+
+
+def _flag(value: str) -> bool:
+    return value.strip().lower() not in FALSE_WORDS
+
+
+def _number(name: str) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        if not value.strip().isascii() or not value.strip().isdigit():
+            raise SettingsError(f"{PREFIX}{name} must be a whole number, not {value!r}")
+        return int(value)
+
+    return parse
+
+
+def _environment(value: str) -> Environment:
+    try:
+        return Environment(value.strip().lower())
+    except ValueError:
+        raise SettingsError(
+            f"{PREFIX}ENV must be 'development' or 'production', not {value!r}"
+        ) from None
+
+
+#: ``ACCREDIT_<NAME>`` -> (field, parser). Values given to ``from_environ`` as
+#: overrides use the same names without the prefix, and may be typed already.
+TOP_LEVEL: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "INSTANCE": ("instance", str),
+    "DATABASE_URL": ("database_url", str),
+    "PUBLIC_URL": ("public_url", str),
+    "ENV": ("env", _environment),
+    "AGENCY_NAME_EN": ("agency_name_en", str),
+    "AGENCY_NAME_TH": ("agency_name_th", str),
+    "AGENCY_SHORT": ("agency_short", str),
+    "KEY_PASSPHRASE": ("key_passphrase", str),
+    "SECRET_KEY": ("secret_key_value", str),
+    "RATE_LIMIT": ("rate_limit", str),
+    "UPLOAD_RATE_LIMIT": ("upload_rate_limit", str),
+    "RATE_LIMIT_STORAGE": ("rate_limit_storage", str),
+    "MAX_UPLOAD_BYTES": ("max_upload_bytes", _number("MAX_UPLOAD_BYTES")),
+    "PAGE_CACHE": ("page_cache", _flag),
+    "SPEEDUPS": ("speedups", _flag),
+    "TSA_URL": ("tsa_url", str),
+}
+KEY_STORE: dict[str, tuple[str, Callable[[str], Any]]] = {
+    "KEY_STORE": ("kind", str),
+    "PKCS11_MODULE": ("pkcs11_module", str),
+    "PKCS11_TOKEN": ("pkcs11_token", str),
+    "PKCS11_PIN": ("pkcs11_pin", str),
+    "PKCS11_KEY_LABEL": ("pkcs11_key_label", str),
+    "PKCS11_RAW_MECHANISM": ("pkcs11_raw_mechanism", _flag),
+}
+
+
+def _pki_config(values: Mapping[str, str], public_url: str, organisation: str) -> PkiConfig:
+    """``ACCREDIT_PKI_*``; the organisation defaults to the agency's English name."""
+    given: dict[str, Any] = {"public_url": public_url, "organisation": organisation}
+    for f in fields(PkiConfig):
+        raw = values.get(f"PKI_{f.name.upper()}")
+        if raw in (None, ""):
+            continue
+        if f.type == "int" and isinstance(raw, str):
+            raw = _number(f"PKI_{f.name.upper()}")(raw)
+        given[f.name] = raw
+    try:
+        return PkiConfig(**given)
+    except PkiConfigError as exc:
+        raise SettingsError(str(exc)) from exc
+
+
+def from_environ(
+    environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Settings from ``environ`` (default ``os.environ``), then ``overrides``.
+
+    Derived values (the SQLite URL inside the instance) are computed last, so
+    that an overridden instance folder also moves the default database.
+    """
+    env = os.environ if environ is None else environ
+    raw: dict[str, Any] = {
+        name.removeprefix(PREFIX): value
+        for name, value in env.items()
+        if name.startswith(PREFIX) and value != ""
+    }
+    raw.update(overrides or {})
+    unknown = sorted(
+        name
+        for name in (overrides or {})
+        if name not in TOP_LEVEL and name not in KEY_STORE and not name.startswith("PKI_")
+    )
+    if unknown:
+        raise SettingsError(f"unknown setting(s): {', '.join(unknown)}")
+
+    def parsed(table: dict[str, tuple[str, Callable[[str], Any]]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, (attribute, parse) in table.items():
+            if name in raw and raw[name] is not None:
+                value = raw[name]
+                out[attribute] = parse(value) if isinstance(value, str) else value
+        return out
+
+    top = parsed(TOP_LEVEL)
+    instance = Path(top.pop("instance", "instance")).expanduser().resolve()
+    database_url = top.pop("database_url", None) or f"sqlite:///{instance / 'accredit.sqlite3'}"
+    public_url = top.get("public_url", Settings.public_url)
+    organisation = top.get("agency_name_en", Settings.agency_name_en)
+    return Settings(
+        instance=instance,
+        database_url=database_url,
+        pki=_pki_config(raw, public_url, organisation),
+        key_store=KeyStoreSettings(**parsed(KEY_STORE)),
+        **top,
+    )

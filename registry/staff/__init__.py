@@ -1,0 +1,1 @@
+"""The agency's staff: accounts and roles (the back office builds on these)."""

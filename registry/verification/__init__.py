@@ -1,0 +1,1 @@
+"""The register as the verifier's live status source, and the ``/verify`` pages."""

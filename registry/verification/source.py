@@ -1,0 +1,85 @@
+"""The registry as a status source for the verifier (the live, online answer)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from io import BytesIO
+
+from cryptography.hazmat.primitives import serialization
+from pyhanko.pdf_utils.reader import PdfFileReader
+from sqlalchemy.orm import Session
+
+from keys.pki import Pki
+from keys.revocation import CAS, current_crl
+from verifier.sources import StatusAnswer, TrustBundle
+
+from ..certificates.answers import answer_for, find_certificate
+from ..certificates.models import Blob
+from ..db import Database
+from ..pki.material import load_pki
+from ..settings import Settings
+
+
+class RegistryStatusSource:
+    """Answers from the register's database, as of the moment of the lookup."""
+
+    def __init__(self, sessions: Callable[[], Session], now: datetime | None = None) -> None:
+        self.sessions = sessions
+        self.now = now
+
+    def lookup(
+        self, certificate_number: str, digests: Iterable[str], claims: object = None
+    ) -> StatusAnswer | None:
+        now = self.now or datetime.now(UTC)
+        with self.sessions() as session:
+            cert = find_certificate(session, certificate_number)
+            if cert is None:
+                return None
+            answer = answer_for(session, cert, now)
+            recorded = {cert.sha256, cert.current_sha256}
+            if not recorded & set(digests):
+                recorded |= signed_revision_digests(session, cert.sha256)
+            return StatusAnswer(
+                status=answer.status,
+                bound=bool(recorded & set(digests)),
+                source="live",
+                as_of=now,
+                detail=answer.as_json(),
+            )
+
+
+def signed_revision_digests(session: Session, sha256: str) -> set[str]:
+    """SHA-256 of the signed revision inside the issued file (it survives LTA updates)."""
+    blob = session.get(Blob, sha256)
+    if blob is None:
+        return set()
+    reader = PdfFileReader(BytesIO(blob.data), strict=False)
+    return {
+        hashlib.sha256(blob.data[: s.byte_range[2] + s.byte_range[3]]).hexdigest()
+        for s in reader.embedded_signatures
+        if s.sig_object_type == "/Sig"
+    }
+
+
+def agency_trust(pki: Pki, extra_anchors: tuple[bytes, ...] = ()) -> TrustBundle:
+    """The agency's own trust material: its root, its QR keys and its current CRLs."""
+    return TrustBundle.from_pem(
+        [pki.root.public_bytes(serialization.Encoding.PEM), *extra_anchors],
+        pki.qr_jwks(),
+        [current_crl(pki, ca) for ca in CAS],
+    )
+
+
+def instance_context(
+    settings: Settings, extra_anchors: tuple[bytes, ...] = (), use_registry: bool = True
+) -> tuple[TrustBundle, RegistryStatusSource | None]:
+    """Trust and status for ``accredit verify`` inside an instance (picklable for workers)."""
+    trust = agency_trust(load_pki(settings), extra_anchors)
+    status = (
+        RegistryStatusSource(Database.from_url(settings.database_url).session)
+        if use_registry
+        else None
+    )
+    return trust, status

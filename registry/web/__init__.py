@@ -1,0 +1,1 @@
+"""What every web page shares: content negotiation, problems, caching, limits, i18n, headers."""

@@ -1,0 +1,180 @@
+"""HTTP caching of public pages, keyed on the register's version.
+
+A public page depends only on its URL, its variant (language or JSON) and the
+register: ``version.peek`` gives a version that moves with every decision,
+issuance and Bangkok day. So a page's ETag is a digest of those, and a
+revalidation costs one tiny query.
+
+Rendered pages are also kept in memory and served by ``PageCacheMiddleware``
+in front of Flask: a cache hit costs the version query, a dictionary lookup
+and the bytes, which is what lets the QR landing page run near the speed of a
+bare "hello world". Nothing stale is ever served: the version is read on
+every request, and the key contains it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import wraps
+from threading import Lock
+from typing import Any
+from urllib.parse import parse_qs
+
+from flask import Flask, Response, make_response, request
+from werkzeug.http import http_date, is_resource_modified, parse_cookie, parse_date
+
+from .. import version
+from . import current
+from .i18n import choose_locale
+from .negotiation import json_wanted
+
+MAX_AGE = 60
+#: Responses worth keeping; anything else is rendered every time.
+CACHEABLE = frozenset({200, 400, 404})
+#: Headers never replayed from the cache: they belong to one request.
+PER_REQUEST = frozenset({"set-cookie", "date", "content-length"})
+KEY = "accredit.page_key"
+#: Pages served from memory before Flask. Search and the API are left to Flask,
+#: where the rate limiter sees every request.
+SERVED_BEFORE_FLASK = ("/V/", "/v/", "/c/", "/a/", "/cab/", "/feeds/")
+
+
+def variant_of(environ: dict[str, Any]) -> tuple[str, bool]:
+    """The page's variant (``json``, ``en`` or ``th``) and whether a cookie must be set."""
+    args = parse_qs(environ.get("QUERY_STRING", ""))
+    cookie = parse_cookie(environ).get("lang")
+    asked = args.get("lang", [None])[0]
+    lang = choose_locale(asked, cookie, environ.get("HTTP_ACCEPT_LANGUAGE"))
+    sets_cookie = asked is not None and asked == lang and cookie != asked
+    return ("json" if json_wanted(environ, args) else lang), sets_cookie
+
+
+def page_key(environ: dict[str, Any], variant: str, state: version.Version) -> tuple[str, ...]:
+    return (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), variant, state.tag)
+
+
+def etag_of(key: tuple[str, ...]) -> str:
+    return hashlib.sha256("\0".join(key).encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Stored:
+    status: str
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+    etag: str
+    last_modified: datetime | None
+
+
+class PageCache:
+    """A byte-bounded LRU of rendered pages, one per process."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.used = 0
+        self._items: OrderedDict[tuple[str, ...], Stored] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: tuple[str, ...]) -> Stored | None:
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[str, ...], value: Stored) -> None:
+        size = len(value.body)
+        if size > self.max_bytes // 8:
+            return
+        with self._lock:
+            old = self._items.pop(key, None)
+            if old is not None:
+                self.used -= len(old.body)
+            self._items[key] = value
+            self.used += size
+            while self.used > self.max_bytes:
+                _, evicted = self._items.popitem(last=False)
+                self.used -= len(evicted.body)
+
+
+class PageCacheMiddleware:
+    """Serves stored pages before Flask; stores what ``public_page`` views marked."""
+
+    def __init__(self, app: Flask, max_bytes: int = 64 * 1024 * 1024) -> None:
+        self.app = app
+        self.wsgi_app = app.wsgi_app
+        self.cache = PageCache(max_bytes)
+        self.enabled = current.settings(app).page_cache
+        self.database = current.database(app)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if environ.get("REQUEST_METHOD") != "GET" or not self.enabled:
+            return self.wsgi_app(environ, start_response)
+        if not environ.get("PATH_INFO", "").startswith(SERVED_BEFORE_FLASK):
+            return self.wsgi_app(environ, start_response)
+        variant, sets_cookie = variant_of(environ)
+        key = page_key(environ, variant, version.peek(self.database, datetime.now(UTC)))
+        stored = None if sets_cookie else self.cache.get(key)
+        if stored is not None:
+            headers = [*stored.headers, ("Date", http_date())]
+            if stored.status.startswith("200") and not is_resource_modified(
+                environ, etag=stored.etag, last_modified=stored.last_modified
+            ):
+                kept = [(k, v) for k, v in headers if k.lower() != "content-type"]
+                start_response("304 Not Modified", kept)
+                return [b""]
+            start_response(stored.status, [*headers, ("Content-Length", str(len(stored.body)))])
+            return [stored.body]
+        captured: dict[str, Any] = {}
+
+        def capture(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            captured["status"], captured["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        body = self.wsgi_app(environ, capture)
+        marked = environ.get(KEY)
+        status = captured.get("status", "")
+        if marked is None or int(status[:3] or 0) not in CACHEABLE:
+            return body
+        chunks = list(body)
+        if hasattr(body, "close"):
+            body.close()
+        kept = tuple((k, v) for k, v in captured["headers"] if k.lower() not in PER_REQUEST)
+        modified = dict((k.lower(), v) for k, v in kept).get("last-modified")
+        self.cache.put(
+            marked[0],
+            Stored(status, kept, b"".join(chunks), marked[1], parse_date(modified)),
+        )
+        return chunks
+
+
+def public_page(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Make a view conditional (ETag, Last-Modified, 304) and cacheable per version."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Response:
+        state = version.peek(current.database(), datetime.now(UTC))
+        variant, _ = variant_of(request.environ)
+        key = page_key(request.environ, variant, state)
+        etag = etag_of(key)
+        response = make_response(view(*args, **kwargs))
+        if not response.is_streamed and current.settings().page_cache:
+            request.environ[KEY] = (key, etag)
+        response.set_etag(etag)
+        response.last_modified = state.last_modified
+        response.cache_control.public = True
+        response.cache_control.max_age = MAX_AGE
+        response.vary.update(("Accept", "Accept-Language", "Cookie"))
+        if response.status_code == 200:
+            return response.make_conditional(request)
+        return response
+
+    return wrapper
+
+
+def init_app(app: Flask) -> None:
+    app.wsgi_app = PageCacheMiddleware(app)  # type: ignore[method-assign]
