@@ -30,7 +30,7 @@ setup: $(STAMP) $(MO)
 
 # Re-extract strings into the template and merge them into the Thai catalogue.
 translations: setup
-	$(BIN)/pybabel extract -F registry/babel.cfg -k lazy_gettext -o registry/translations/messages.pot registry templates
+	$(BIN)/pybabel extract -F registry/babel.cfg -k lazy_gettext -k _l -k N_ -o registry/translations/messages.pot registry templates
 	$(BIN)/pybabel update -i registry/translations/messages.pot -d registry/translations -l th
 
 system-deps:

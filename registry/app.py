@@ -16,6 +16,10 @@ from . import schema  # noqa: F401  (every model, so that mappers and foreign ke
 from . import settings as settings_module
 from .api import views as api
 from .db import Database
+from .office import admin as office_admin
+from .office import auth as office_auth
+from .office import bodies as office_bodies
+from .office import cases as office_cases
 from .opendata import views as opendata
 from .pages import views as pages
 from .pki import routes as pki
@@ -56,12 +60,19 @@ def create_app(
     limits.init_app(app)
     problems.init_app(app)
     security.init_app(app)
+    office_auth.init_app(app)
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(opendata.bp)
     app.register_blueprint(verification.bp)
     app.register_blueprint(pki.bp)
+    for blueprint in (office_admin.bp, office_cases.bp, office_bodies.bp):
+        app.register_blueprint(blueprint)
+    # Public POSTs need no session, so no CSRF token: anyone may verify a PDF or
+    # ask for OCSP and a timestamp; every staff form carries one.
+    office_auth.csrf.exempt(verification.bp)
+    office_auth.csrf.exempt(pki.bp)
     limits.limit_blueprint(api.bp)
     limits.limit_view(app, "public.index")
     limits.limit_view(app, "verify.page_upload", upload=True)

@@ -39,6 +39,8 @@ class ActorKind(StrEnum):
     DEVELOPMENT = "development"
     #: The register itself, on a schedule (the calendar tick).
     SYSTEM = "system"
+    #: Whoever runs the staff bootstrap commands on the server (``accredit staff``).
+    BOOTSTRAP = "bootstrap"
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Actor:
 
 DEVELOPMENT = Actor(ActorKind.DEVELOPMENT)
 SYSTEM = Actor(ActorKind.SYSTEM)
+BOOTSTRAP = Actor(ActorKind.BOOTSTRAP)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,9 @@ class Change:
     #: Accreditations whose public answer may differ now; ``None`` means all of them.
     accreditations: Collection[int] | None = frozenset()
     detail: Mapping[str, Any] = field(default_factory=dict)
+    #: False for what the public never sees (a proposal, an account, a finding):
+    #: audited, but no version bump, so no public cache is thrown away.
+    public: bool = True
 
     def __post_init__(self) -> None:
         if self.approver is not None:
@@ -121,8 +127,9 @@ def record(session: Session, change: Change, now: datetime) -> AuditEntry:
         detail=dict(change.detail),
     )
     session.add(entry)
-    version = bump(session, now)
-    ids = None if change.accreditations is None else sorted(set(change.accreditations))
-    reindex(session, now, version, ids)
+    if change.public:
+        version = bump(session, now)
+        ids = None if change.accreditations is None else sorted(set(change.accreditations))
+        reindex(session, now, version, ids)
     session.flush()
     return entry

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from enum import StrEnum
 from importlib.resources import files
@@ -27,6 +29,8 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+#: Execution option marking a write transaction (SQLite begins it IMMEDIATE).
+WRITE = "accredit_write"
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -144,7 +148,8 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @sa_event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        writing = connection.get_execution_options().get(WRITE)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
 def check_connection(engine: Engine) -> None:
@@ -167,8 +172,11 @@ class Database:
     """An engine, the sessions made on it, and a kept connection for tiny hot queries.
 
     ``bound_to`` is for tests: every session then joins one connection's
-    transaction (commits become savepoints), so the test's rollback undoes all
-    that the app did.
+    transaction, so the test's rollback undoes all that the app did. A write
+    transaction (``transaction``) is a savepoint there; other sessions make no
+    savepoint of their own, because closing a request's session would roll
+    back to it, undoing a write made after it was opened. So writes always go
+    through ``transaction``, never ``session().begin()``.
     """
 
     def __init__(self, engine: Engine, *, connection: Connection | None = None) -> None:
@@ -187,11 +195,30 @@ class Database:
     def session(self) -> Session:
         if self.connection is not None:
             return Session(
+                bind=self.connection, join_transaction_mode="rollback_only", expire_on_commit=False
+            )
+        return self._sessions()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in a write transaction: committed on success, rolled back on error.
+
+        On SQLite it begins IMMEDIATE, so a second writer waits for the first
+        (``busy_timeout``) instead of failing with "database is locked" at its
+        first write, when its read snapshot can no longer become a write.
+        """
+        if self.connection is not None:
+            bound = Session(
                 bind=self.connection,
                 join_transaction_mode="create_savepoint",
                 expire_on_commit=False,
             )
-        return self._sessions()
+            with bound, bound.begin():
+                yield bound
+            return
+        with self.session() as session, session.begin():
+            session.connection(execution_options={WRITE: True})
+            yield session
 
     def peek(self, sql: str) -> tuple[Any, ...]:
         """One row of a tiny read, on a connection kept for it outside the pool.

@@ -9,6 +9,7 @@ foreign key resolves, whatever part of the register they use first.
 from __future__ import annotations
 
 from . import changes, version
+from .cases import models as cases
 from .certificates import models as certificates
 from .db import Base
 from .register import models as register
@@ -16,5 +17,5 @@ from .search import models as search
 from .staff import models as staff
 
 #: Every model module, in the order their tables depend on one another.
-MODULES = (staff, register, certificates, search, version, changes)
+MODULES = (staff, register, certificates, search, version, changes, cases)
 metadata = Base.metadata

@@ -57,6 +57,20 @@ def bump(session: Session, now: datetime) -> int:
     ).scalar_one()
 
 
+def lock(session: Session) -> None:
+    """Take the register's write lock now, before reading what a change will build on.
+
+    Writers that allocate (the next revision, the next status-list index) or
+    rebuild index rows must not interleave: on PostgreSQL the version row is
+    locked until commit; SQLite's write transactions are already exclusive
+    (``Database.transaction`` begins them IMMEDIATE).
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            select(RegisterState.version).where(RegisterState.id == 1).with_for_update()
+        )
+
+
 VERSION_SQL = "SELECT version, changed_at FROM register_state WHERE id = 1"
 
 

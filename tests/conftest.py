@@ -139,7 +139,9 @@ def session(engine: Engine) -> Iterator[Session]:
     """A session whose work is rolled back after the test (commits become savepoints)."""
     with engine.connect() as conn:
         outer = conn.begin()
-        with Database.bound_to(conn).session() as s:
+        with Session(
+            bind=conn, join_transaction_mode="create_savepoint", expire_on_commit=False
+        ) as s:
             yield s
         outer.rollback()
     snapshots.forget()
@@ -152,6 +154,7 @@ def make_app(tmp_path: Path) -> Callable[..., Flask]:
     def make(database: Database | None = None, **config: Any) -> Flask:
         values: dict[str, Any] = {"INSTANCE": str(tmp_path / "instance")}
         values.update(config)
+        Path(values["INSTANCE"]).mkdir(parents=True, exist_ok=True)  # as `accredit init` does
         app = create_app(values, database=database)
         app.config["TESTING"] = True
         return app

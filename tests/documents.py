@@ -42,7 +42,7 @@ def blank_pdf(text: str = "Accreditation certificate") -> bytes:
 def load_demo(database: Database, bodies: int, now: datetime | None = None) -> int:
     """Add ``bodies`` demo bodies through the write path, as ``accredit init --demo`` does."""
     now = now or datetime.now(UTC)
-    with database.session() as session, session.begin():
+    with database.transaction() as session:
         return demo.add(session, bodies, now.date(), now)
 
 
@@ -94,7 +94,7 @@ def issue_certificates(app: Flask, count: int) -> list[Issued]:
     issued = []
     for number in valid_numbers(app):
         try:
-            with database.session() as session, session.begin():
+            with database.transaction() as session:
                 accreditation = find_accreditation(session, number)
                 issued.append(
                     issue(session, accreditation, signer, current.settings(app), actor=DEVELOPMENT)

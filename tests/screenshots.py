@@ -41,7 +41,7 @@ def main(out: Path) -> None:
                 ).all()
             for number in candidates:
                 try:
-                    with database.session() as session, session.begin():
+                    with database.transaction() as session:
                         issued = issue(
                             session,
                             find_accreditation(session, number),

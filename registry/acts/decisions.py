@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy.orm import Session
 
-from .. import changes
+from .. import changes, version
 from ..changes import Actor, Change
 from ..register.models import Accreditation, ScopeItem, StatusEvent
 from ..register.status import Event, EventKind
@@ -40,6 +40,7 @@ def record(
 ) -> StatusEvent:
     """Record an approved status event for ``accreditation``."""
     now = now or datetime.now(UTC)
+    version.lock(session)
     if approved_by.id == proposed_by.id:
         raise DecisionRefused("a decision must be approved by someone other than its proposer")
     foreign = [i for i in items if i.accreditation_id != accreditation.id]

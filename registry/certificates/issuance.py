@@ -20,7 +20,7 @@ from keys.pki import sha256_fingerprint
 from keys.signing import DocumentSigner, sign_pdf
 from verifier.qr import QrClaims, encode_qr_payload, scope_digest
 
-from .. import changes
+from .. import changes, version
 from ..changes import Actor, Change
 from ..dates import local_date
 from ..register.models import Accreditation, ScopeItem
@@ -99,6 +99,7 @@ def issue(
     """Issue the next certificate revision of ``accreditation``, as ``actor`` records it."""
     now = now or datetime.now(UTC)
     acc = accreditation
+    version.lock(session)  # the next revision and status-list index are ours alone
     standing = standings(session, now, [acc.id])[acc.id]
     if standing.status in REFUSED:
         raise IssuanceRefused(

@@ -79,7 +79,7 @@ def refresh_due(
     with database.session() as session:
         ids = session.scalars(select(Certificate.id).order_by(Certificate.id)).all()
     for cert_id in ids:
-        with database.session() as session, session.begin():
+        with database.transaction() as session:
             cert = session.get(Certificate, cert_id)
             blob = session.get(Blob, cert.current_sha256) if cert is not None else None
             if cert is None or blob is None:

@@ -84,6 +84,20 @@ def require_schema() -> None:
         )
 
 
+def development_only(what: str) -> None:
+    """Refuse, in production, a command that would write register facts or sign.
+
+    There, every legal act is a case in the back office, decided by a second
+    person; only the staff bootstrap runs from the command line.
+    """
+    if settings().production:
+        fail(
+            f"{what} is refused in production (ACCREDIT_ENV=production): "
+            "use the staff back office, where another person decides",
+            EXIT_REFUSED,
+        )
+
+
 def write_atomically(path: Path, data: bytes) -> None:
     """Write the whole file or nothing: a partial file never takes the name."""
     tmp = path.with_name(f".{path.name}.partial")

@@ -17,7 +17,15 @@ from ..certificates.refresh import refresh_due
 from ..changes import DEVELOPMENT
 from ..pki import material
 from ..register.models import Accreditation
-from .base import EXIT_REFUSED, database, fail, require_schema, settings, write_atomically
+from .base import (
+    EXIT_REFUSED,
+    database,
+    development_only,
+    fail,
+    require_schema,
+    settings,
+    write_atomically,
+)
 
 
 def issue_demo_certificates(count: int) -> None:
@@ -37,7 +45,7 @@ def issue_demo_certificates(count: int) -> None:
         if (have or 0) + len(issued) >= count:
             break
         try:
-            with found.session() as session, session.begin():
+            with found.transaction() as session:
                 made = issue(
                     session,
                     find_accreditation(session, number),
@@ -63,11 +71,12 @@ def issue_demo_certificates(count: int) -> None:
 )
 @with_appcontext
 def issue_command(accreditation_no: str, output: Path | None) -> None:
-    """Render, sign (PAdES B-LTA) and record the next certificate revision."""
+    """Render, sign (PAdES B-LTA) and record the next certificate revision (development)."""
+    development_only("accredit issue")
     require_schema()
     signer = material.get_document_signer(current_app)
     try:
-        with database().session() as session, session.begin():
+        with database().transaction() as session:
             acc = find_accreditation(session, accreditation_no)
             issued = issue(session, acc, signer, settings(), actor=DEVELOPMENT)
     except (IssuanceRefused, MissingGlyphs) as exc:
@@ -99,6 +108,7 @@ def documents_group() -> None:
 @with_appcontext
 def refresh_lta_command(before: datetime | None) -> None:
     """Add a fresh document timestamp to stored certificates before their chain runs out."""
+    development_only("accredit documents refresh-lta")
     require_schema()
     now = datetime.now(UTC)
     limit = before.replace(tzinfo=UTC) if before else now + timedelta(days=730)

@@ -19,7 +19,7 @@ from ..register.models import Accreditation, Cab
 from ..register.standings import standings
 from ..register.status import PUBLIC_STATUSES
 from ..search import index
-from .base import database, require_schema, settings
+from .base import database, development_only, require_schema, settings
 from .certificates import issue_demo_certificates
 
 
@@ -48,6 +48,8 @@ from .certificates import issue_demo_certificates
 def init_command(demo_count: int, anchor: datetime | None, issue_count: int) -> None:
     """Create or upgrade the instance: folder, database schema, demo data."""
     found = settings()
+    if demo_count or issue_count:
+        development_only("demo data (--demo, --issue)")
     found.instance.mkdir(parents=True, exist_ok=True)
     engine = database().engine
     db.check_connection(engine)
@@ -71,12 +73,12 @@ def init_command(demo_count: int, anchor: datetime | None, issue_count: int) -> 
     if demo_count:
         day = anchor.date() if anchor else local_date(datetime.now(UTC))
         started = datetime.now(UTC)
-        with database().session() as session, session.begin():
+        with database().transaction() as session:
             added = demo.add(session, demo_count, day, started)
         seconds = (datetime.now(UTC) - started).total_seconds()
         click.echo(f"demo data: {added} bodies added ({demo_count} requested) in {seconds:.1f} s")
     started = datetime.now(UTC)
-    with database().session() as session, session.begin():
+    with database().transaction() as session:
         indexed = index.ensure_indexed(session, started)
     if indexed:
         seconds = (datetime.now(UTC) - started).total_seconds()

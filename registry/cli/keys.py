@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from keys.signing import sign_pdf
 
 from ..pki import material
-from .base import EXIT_REFUSED, fail, settings, write_atomically
+from .base import EXIT_REFUSED, development_only, fail, settings, write_atomically
 
 
 @click.group("keys")
@@ -80,7 +80,8 @@ def keys_revoke(serial: str, reason: str) -> None:
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def sign_command(source: Path, output: Path) -> None:
-    """Sign any PDF as PAdES B-LTA with the agency's current signing key."""
+    """Sign any PDF as PAdES B-LTA with the agency's current signing key (development)."""
+    development_only("accredit sign")
     data = source.read_bytes()
     if not data.startswith(b"%PDF-"):
         fail(f"{source} is not a PDF file", EXIT_REFUSED)

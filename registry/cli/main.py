@@ -9,6 +9,7 @@ from .certificates import documents_group, issue_command
 from .instance import init_command, list_command
 from .keys import keys_group, sign_command
 from .serving import run_command
+from .staff import staff_group
 from .ticks import tick_command
 from .verify import trust_group, verify_command
 
@@ -32,6 +33,7 @@ for command in (
     documents_group,
     verify_command,
     trust_group,
+    staff_group,
 ):
     cli.add_command(command)
 

@@ -31,7 +31,7 @@ from .base import database, require_schema, settings
 def tick(database: Database, now: datetime) -> int:
     """Store the statuses that changed by the calendar alone; return how many."""
     day = local_date(now)
-    with database.session() as session, session.begin():
+    with database.transaction() as session:
         due = index.due(session, day)
         if due:
             changes.record(

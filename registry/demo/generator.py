@@ -34,7 +34,7 @@ from ..register.models import (
 )
 from ..register.programmes import Programme, accreditation_number
 from ..register.status import EventKind
-from ..staff.models import StaffRole, StaffUser
+from ..staff.models import RoleGrant, StaffRole, StaffUser
 
 CYCLE_YEARS = 5
 
@@ -180,7 +180,7 @@ WITHDRAWAL_REASONS = [
 
 DEMO_STAFF = [
     ("demo-officer@accredit.invalid", StaffRole.OFFICER),
-    ("demo-approver@accredit.invalid", StaffRole.APPROVER),
+    ("demo-decider@accredit.invalid", StaffRole.DECISION_MAKER),
 ]
 
 
@@ -503,12 +503,14 @@ def ensure_demo_staff(conn: Connection) -> tuple[int, int]:
             found = conn.execute(
                 insert(StaffUser).values(
                     email=email,
-                    name=f"Demo {role.value}",
-                    role=role,
+                    name=f"Demo {role.value.replace('_', ' ')}",
                     active=True,
                     created_at=datetime.now(UTC),
                 )
             ).inserted_primary_key[0]  # type: ignore[index]
+            conn.execute(
+                insert(RoleGrant).values(staff_id=found, role=role, granted_at=datetime.now(UTC))
+            )
         ids.append(found)
     return ids[0], ids[1]
 

@@ -33,6 +33,10 @@ class Cab(Timestamped, Base):
     national_id: Mapped[str] = mapped_column(String(13), unique=True)
     name_th: Mapped[str] = mapped_column(String(300))
     name_en: Mapped[str] = mapped_column(String(300))
+    #: How the public reaches the body (its sites hold the addresses).
+    phone: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(String(254))
+    website: Mapped[str | None] = mapped_column(String(300))
 
     sites: Mapped[list[Site]] = relationship(back_populates="cab", order_by="Site.id")
     accreditations: Mapped[list[Accreditation]] = relationship(

@@ -10,11 +10,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from flask import Flask, Response, request
-from flask_babel import Babel, get_locale, lazy_gettext
+from flask_babel import Babel, get_locale, gettext, lazy_gettext
 from werkzeug.datastructures import LanguageAccept
 from werkzeug.http import parse_accept_header
 
 from ..dates import BANGKOK, format_date_be
+from ..refusals import Refused
 from ..register.programmes import Programme
 from ..register.status import AccreditationStatus, EventKind
 from . import current
@@ -162,4 +163,9 @@ def init_app(app: Flask) -> None:
         iso_date=date.fromisoformat,
         iso_time=datetime.fromisoformat,
     )
-    app.context_processor(lambda: {"lang": current_lang()})
+    app.context_processor(lambda: {"lang": current_lang(), "settings": current.settings()})
+
+
+def explain(refusal: Refused) -> str:
+    """A domain refusal in the reader's language (its template is in the catalogue)."""
+    return gettext(refusal.template, **refusal.params)

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace) -> None:
         started = datetime.now(UTC)
         deadline = 8.0
         for number in numbers:
-            with database.session() as session, session.begin():
+            with database.transaction() as session:
                 try:
                     issue(
                         session,

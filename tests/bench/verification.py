@@ -51,7 +51,7 @@ def run(args: argparse.Namespace) -> None:
         originals = []
         for number in numbers:
             try:
-                with database.session() as session, session.begin():
+                with database.transaction() as session:
                     originals.append(
                         issue(
                             session,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -22,7 +21,6 @@ import pytest
 import zxingcpp
 from cryptography.hazmat.primitives import serialization
 from PIL import Image
-from playwright.sync_api import Browser, Page, sync_playwright
 
 from registry.pki.material import load_pki
 from registry.register.status import EventKind
@@ -30,18 +28,7 @@ from registry.web import current
 
 from ..documents import demo_instance, issue_certificates
 from ..registry import factories
-
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "artefacts" / "screenshots"
-PHONE = {"width": 390, "height": 844}
-NARROW = {"width": 360, "height": 740}
-DESKTOP = {"width": 1280, "height": 900}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from .harness import DESKTOP, NARROW, PHONE, free_port, new_page, shoot
 
 
 @pytest.fixture(scope="module")
@@ -83,29 +70,6 @@ def server(tmp_path_factory) -> Iterator[dict]:
     finally:
         process.terminate()
         process.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = shutil.which("chromium")
-    if executable is None:
-        pytest.fail("Debian's chromium is not installed (make system-deps installs it)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=executable, args=["--no-sandbox", "--disable-gpu"]
-        )
-        yield browser
-        browser.close()
-
-
-def new_page(browser: Browser, viewport: dict, locale: str = "en-US") -> Page:
-    context = browser.new_context(viewport=viewport, locale=locale)
-    return context.new_page()
-
-
-def shoot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def decode_qr(pdf: bytes, folder: Path) -> str:

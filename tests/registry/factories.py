@@ -24,7 +24,7 @@ from registry.demo.generator import national_id
 from registry.register.models import Accreditation, Cab, ScopeItem, Site, StatusEvent
 from registry.register.programmes import Programme, accreditation_number
 from registry.register.status import EventKind
-from registry.staff.models import StaffRole, StaffUser
+from registry.staff.models import RoleGrant, StaffRole, StaffUser
 from registry.web import current
 
 _seq = itertools.count(900_000)
@@ -32,11 +32,16 @@ _seq = itertools.count(900_000)
 
 def staff_pair(session: Session) -> tuple[StaffUser, StaffUser]:
     n = next(_seq)
-    officer = StaffUser(email=f"officer{n}@example.test", name="Officer", role=StaffRole.OFFICER)
-    approver = StaffUser(
-        email=f"approver{n}@example.test", name="Approver", role=StaffRole.APPROVER
-    )
+    officer = StaffUser(email=f"officer{n}@example.test", name="Officer")
+    approver = StaffUser(email=f"approver{n}@example.test", name="Approver")
     session.add_all([officer, approver])
+    session.flush()
+    session.add_all(
+        [
+            RoleGrant(staff_id=officer.id, role=StaffRole.OFFICER),
+            RoleGrant(staff_id=approver.id, role=StaffRole.DECISION_MAKER),
+        ]
+    )
     session.flush()
     return officer, approver
 
@@ -129,7 +134,7 @@ def event(
 
 def decide(app: Flask, number: str, kind: EventKind, **kwargs: Any) -> None:
     """Record an approved decision on ``number`` today (Bangkok), as staff would."""
-    with current.database(app).session() as session, session.begin():
+    with current.database(app).transaction() as session:
         officer, approver = staff_pair(session)
         record(
             session,

@@ -35,7 +35,7 @@ BUDGET = Limits(seconds=5.0)
 def genuine_certificate(folder: Path) -> tuple[bytes, TrustBundle]:
     """A genuine B-LTA certificate from a throwaway instance, and the trust to check it."""
     app = demo_instance(folder, 10)
-    with current.database(app).session() as session, session.begin():
+    with current.database(app).transaction() as session:
         pdf = issue(
             session,
             find_accreditation(session, "Testing-0002"),

@@ -53,7 +53,7 @@ def source(app) -> RegistryStatusSource:
 
 
 def issue_pdf(app, number: str) -> bytes:
-    with current.database(app).session() as session, session.begin():
+    with current.database(app).transaction() as session:
         return issue(
             session,
             find_accreditation(session, number),
@@ -396,7 +396,7 @@ def test_status_changes_show_in_the_report(app, trust):
 
 
 def suspend(app, number: str) -> None:
-    with current.database(app).session() as session, session.begin():
+    with current.database(app).transaction() as session:
         acc = find_accreditation(session, number)
         officer, approver = factories.staff_pair(session)
         record(

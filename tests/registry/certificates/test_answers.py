@@ -44,7 +44,7 @@ def valid_numbers(app, count: int) -> list[str]:
 
 
 def issue_for(app, number: str):
-    with current.database(app).session() as session, session.begin():
+    with current.database(app).transaction() as session:
         issued = issue(
             session,
             find_accreditation(session, number),
@@ -171,7 +171,7 @@ def test_typed_number_lookup(app):
 
 
 def test_decisions_need_two_people(app):
-    with current.database(app).session() as session, session.begin():
+    with current.database(app).transaction() as session:
         acc = find_accreditation(session, valid_numbers(app, 1)[0])
         officer = session.scalars(select(StaffUser)).first()
         with pytest.raises(DecisionRefused, match="someone other than its proposer"):

@@ -65,7 +65,7 @@ def accreditation_with(app, status: AccreditationStatus, min_items: int = 1) -> 
 
 
 def issue_number(app, number: str, **kwargs) -> tuple[Certificate, bytes]:
-    with current.database(app).session() as session, session.begin():
+    with current.database(app).transaction() as session:
         acc = find_accreditation(session, number)
         issued = issue(
             session,

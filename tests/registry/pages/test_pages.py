@@ -59,6 +59,7 @@ def test_index_lists_bodies_with_their_status_word(client, register):
     assert "บริษัท สยามเทสต์ แล็บ จำกัด" in page
     assert valid.number in page
     assert hit_badges(page)[0] == "Valid"
+    assert f"<title>Search: {valid.number} · TISI</title>" in page
     page = client.get(f"/?q={suspended.number}&status=all").get_data(as_text=True)
     assert hit_badges(page)[0] == "Suspended"
     thai = client.get(f"/?q={suspended.number}&status=all&lang=th").get_data(as_text=True)

@@ -15,7 +15,7 @@ from registry.register.standings import standings
 from registry.register.status import AccreditationStatus as S
 from registry.register.status import EventKind as K
 from registry.register.status import ItemState
-from registry.staff.models import StaffRole, StaffUser
+from registry.staff.models import StaffUser
 
 from .. import factories
 
@@ -51,7 +51,6 @@ def test_timestamps_come_back_in_utc(session: Session):
     user = StaffUser(
         email="tz@example.test",
         name="Tz",
-        role=StaffRole.ADMIN,
         created_at=datetime(2026, 1, 1, 8, 0, tzinfo=bangkok),
     )
     session.add(user)
@@ -62,11 +61,7 @@ def test_timestamps_come_back_in_utc(session: Session):
 
 
 def test_naive_timestamps_are_refused(session: Session):
-    session.add(
-        StaffUser(
-            email="n@example.test", name="N", role=StaffRole.ADMIN, created_at=datetime(2026, 1, 1)
-        )
-    )
+    session.add(StaffUser(email="n@example.test", name="N", created_at=datetime(2026, 1, 1)))
     with pytest.raises(StatementError, match="naive datetime"):
         session.flush()
 

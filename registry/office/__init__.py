@@ -1,0 +1,1 @@
+"""The staff back office: login, cases, bodies, accounts and the audit log (views only)."""
