@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from importlib.resources import files
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response, request
 
 from keys.signing import quiet_fetching_notice
 from verifier import speedups
@@ -21,7 +21,9 @@ from .office import auth as office_auth
 from .office import bodies as office_bodies
 from .office import cases as office_cases
 from .opendata import views as opendata
+from .pages import log as log_pages
 from .pages import views as pages
+from .pki import material
 from .pki import routes as pki
 from .settings import Settings
 from .verification import views as verification
@@ -67,6 +69,7 @@ def create_app(
     app.register_blueprint(opendata.bp)
     app.register_blueprint(verification.bp)
     app.register_blueprint(pki.bp)
+    app.register_blueprint(log_pages.bp)
     for blueprint in (office_admin.bp, office_cases.bp, office_bodies.bp):
         app.register_blueprint(blueprint)
     # Public POSTs need no session, so no CSRF token: anyone may verify a PDF or
@@ -77,5 +80,16 @@ def create_app(
     limits.limit_view(app, "public.index")
     limits.limit_view(app, "verify.page_upload", upload=True)
     limits.limit_view(app, "verify.api_upload", upload=True)
+    app.after_request(_publish_after_staff_writes)
     caching.init_app(app)
     return app
+
+
+OFFICE = frozenset({"office", "cases", "bodies"})
+
+
+def _publish_after_staff_writes(response: Response) -> Response:
+    """A staff action that may have appended to the log: sign it now that it committed."""
+    if request.method == "POST" and request.blueprint in OFFICE and response.status_code < 400:
+        material.publish_log(current.settings(), current.database())
+    return response

@@ -8,8 +8,9 @@ tick each make their own rows, then call ``record`` once. It writes
 - the reindex of the accreditations the change touched.
 
 All three land or none does: they share the caller's transaction, so its
-rollback undoes the change and its bookkeeping together. Later issues add the
-transparency-log leaf and the alert outbox here, and nowhere else.
+rollback undoes the change and its bookkeeping together. A public fact also
+appends its leaf to the transparency log here, in the same transaction; the
+alert outbox will join it here, and nowhere else.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .db import Base, enum_column, utcnow
+from .log import leaves, store
 from .search.index import reindex
-from .version import bump
+from .version import bump, lock
 
 
 class ChangeRefused(ValueError):
@@ -79,6 +81,8 @@ class Change:
     #: False for what the public never sees (a proposal, an account, a finding):
     #: audited, but no version bump, so no public cache is thrown away.
     public: bool = True
+    #: The public fact for the transparency log (``log.leaves``), when there is one.
+    leaf: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if self.approver is not None:
@@ -114,8 +118,17 @@ class AuditEntry(Base):
 
 
 def record(session: Session, change: Change, now: datetime) -> AuditEntry:
-    """Record ``change`` inside the caller's transaction; return its audit entry."""
+    """Record ``change`` inside the caller's transaction; return its audit entry.
+
+    A change with a ``leaf`` appends it to the transparency log in the same
+    transaction; its index is in the audit entry's ``detail["log_index"]``.
+    """
     session.flush()
+    detail = dict(change.detail)
+    if change.leaf is not None:
+        lock(session)  # leaf indexes are allocated in order, one writer at a time
+        fact = {**change.leaf, "at": leaves.instant(now)}
+        detail["log_index"] = store.append(session, str(fact["type"]), leaves.encode(fact), now)
     entry = AuditEntry(
         at=now,
         actor_kind=change.actor.kind,
@@ -124,7 +137,7 @@ def record(session: Session, change: Change, now: datetime) -> AuditEntry:
         action=change.action,
         target_type=change.target_type,
         target_id=change.target_id,
-        detail=dict(change.detail),
+        detail=detail,
     )
     session.add(entry)
     if change.public:

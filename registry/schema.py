@@ -12,10 +12,11 @@ from . import changes, version
 from .cases import models as cases
 from .certificates import models as certificates
 from .db import Base
+from .log import models as log
 from .register import models as register
 from .search import models as search
 from .staff import models as staff
 
 #: Every model module, in the order their tables depend on one another.
-MODULES = (staff, register, certificates, search, version, changes, cases)
+MODULES = (staff, register, certificates, search, version, changes, cases, log)
 metadata = Base.metadata

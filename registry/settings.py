@@ -95,6 +95,17 @@ class Settings:
     key_store: KeyStoreSettings = field(default_factory=KeyStoreSettings)
     #: An external RFC 3161 TSA; unset means the agency's own, in-process.
     tsa_url: str | None = None
+    #: The transparency log's origin line; unset: the public host followed by ``/log``.
+    log_origin_value: str | None = None
+    #: Witnesses asked to cosign each checkpoint: ``vkey|URL``, comma-separated.
+    log_witnesses: tuple[str, ...] = ()
+
+    @property
+    def log_origin(self) -> str:
+        if self.log_origin_value:
+            return self.log_origin_value
+        parts = urlsplit(self.public_url)
+        return f"{parts.netloc}{parts.path.rstrip('/')}/log"
 
     @property
     def production(self) -> bool:
@@ -184,6 +195,8 @@ TOP_LEVEL: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PAGE_CACHE": ("page_cache", _flag),
     "SPEEDUPS": ("speedups", _flag),
     "TSA_URL": ("tsa_url", str),
+    "LOG_ORIGIN": ("log_origin_value", str),
+    "LOG_WITNESSES": ("log_witnesses", lambda v: tuple(w for w in v.split(",") if w.strip())),
 }
 KEY_STORE: dict[str, tuple[str, Callable[[str], Any]]] = {
     "KEY_STORE": ("kind", str),

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from .. import changes
 from ..changes import BOOTSTRAP, Actor, Change
+from ..log import leaves
 from ..refusals import N_, Refused
 from ..staff.models import LoginAttempt, RoleGrant, StaffRole, StaffSession, StaffUser
 from .credentials import (
@@ -139,6 +140,7 @@ def grant_role(
     session.add(grant)
     session.flush()
     _audit(session, "staff.grant", staff, by, now, {"role": role.value, "grant": grant.id})
+    _log_role(session, grant, by, now, granted=True)
     session.refresh(staff, ["grants"])
     return grant
 
@@ -153,6 +155,7 @@ def revoke_role(
     grant.revoked_at = now
     grant.revoked_by_id = by.id
     _audit(session, "staff.revoke", staff, by, now, {"role": role.value, "grant": grant.id})
+    _log_role(session, grant, by, now, granted=False)
     session.refresh(staff, ["grants"])
     return grant
 
@@ -181,6 +184,28 @@ def _audit(
             actor=Actor.staff(by.id) if by else BOOTSTRAP,
             detail=detail,
             public=False,
+        ),
+        now,
+    )
+
+
+def _log_role(
+    session: Session, grant: RoleGrant, by: StaffUser | None, now: datetime, *, granted: bool
+) -> None:
+    """Who may decide is a public fact: the decision-maker role's grants go to the log."""
+    if grant.role is not StaffRole.DECISION_MAKER:
+        return
+    changes.record(
+        session,
+        Change(
+            action="role.grant" if granted else "role.revoke",
+            target_type="role_grant",
+            target_id=str(grant.id),
+            actor=Actor.staff(by.id) if by else BOOTSTRAP,
+            public=False,
+            leaf=leaves.role_changed(
+                grant=grant.id, role=grant.role.value, staff=grant.staff_id, granted=granted
+            ),
         ),
         now,
     )

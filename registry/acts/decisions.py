@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from .. import changes, version
 from ..changes import Actor, Change
+from ..log import leaves
 from ..register.models import Accreditation, ScopeItem, StatusEvent
-from ..register.status import Event, EventKind
+from ..register.shapes import scope_line
+from ..register.status import ITEM_KINDS_REQUIRED, Event, EventKind
 from ..staff.models import StaffUser
 
 
@@ -64,7 +66,8 @@ def record(
         items=list(items),
     )
     session.add(event)
-    changes.record(
+    session.flush()
+    recorded = changes.record(
         session,
         Change(
             action=f"accreditation.{kind.value}",
@@ -80,7 +83,19 @@ def record(
                 "reason_en": reason_en,
                 "reason_th": reason_th,
             },
+            leaf=leaves.status_decided(
+                event=event.id,
+                accreditation=accreditation.number,
+                kind=kind.value,
+                items=(i.id for i in items),
+                effective=effective,
+                until=until,
+                reason_en=reason_en,
+                reason_th=reason_th,
+                scope=[scope_line(i) for i in items] if kind in ITEM_KINDS_REQUIRED else (),
+            ),
         ),
         now,
     )
+    event.log_index = recorded.detail["log_index"]
     return event

@@ -179,6 +179,8 @@ def _schemas() -> dict[str, Any]:
                             "reason_th": STRING,
                             "items": INTEGER,
                             "decided_at": DATETIME,
+                            "log_index": _nullable("integer"),
+                            "log_proof": _nullable("string"),
                         }
                     ),
                 },
@@ -194,6 +196,8 @@ def _schemas() -> dict[str, Any]:
                             "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                             "pdf": STRING,
                             "url": STRING,
+                            "log_index": _nullable("integer"),
+                            "log_proof": _nullable("string"),
                         }
                     ),
                 },
@@ -235,6 +239,8 @@ def _schemas() -> dict[str, Any]:
                         "sha256": STRING,
                         "served_sha256": _nullable("string"),
                         "pdf": STRING,
+                        "log_index": _nullable("integer"),
+                        "log_proof": _nullable("string"),
                     }
                 ),
                 "current_revision": {

@@ -13,6 +13,8 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ..log.checkpoints import signed_size
+from ..log.store import proof_url
 from ..register.models import Accreditation, ScopeItem
 from ..register.standings import standings
 from ..register.status import DocumentStatus, ItemState, Standing, document_status
@@ -37,6 +39,8 @@ class Answer:
     current: Certificate | None
     scope: ScopeSummary
     checked_at: datetime
+    #: The size of the log's latest signed checkpoint (for the inclusion proof's link).
+    log_signed: int = 0
 
     @property
     def since(self) -> date | None:
@@ -60,6 +64,8 @@ class Answer:
                 "sha256": cert.sha256,
                 "served_sha256": cert.served_sha256,
                 "pdf": f"/c/{cert.number}.pdf",
+                "log_index": cert.log_index,
+                "log_proof": proof_url(cert.log_index, self.log_signed),
             },
             "current_revision": (
                 {"number": self.current.number, "revision": self.current.revision}
@@ -124,4 +130,5 @@ def answer_for(session: Session, certificate: Certificate, now: datetime) -> Ans
         current=latest if latest.id != certificate.id else None,
         scope=summary,
         checked_at=now,
+        log_signed=signed_size(session),
     )

@@ -23,6 +23,8 @@ from verifier.qr import QrClaims, encode_qr_payload, scope_digest
 from .. import changes, version
 from ..changes import Actor, Change
 from ..dates import local_date
+from ..log import leaves
+from ..log import store as log_store
 from ..register.models import Accreditation, ScopeItem
 from ..register.programmes import certificate_number
 from ..register.standings import standings
@@ -115,6 +117,7 @@ def issue(
     list_index = session.scalar(
         select(func.coalesce(func.max(Certificate.status_list_index) + 1, 0))
     )
+    log_index = log_store.size(session)  # the leaf this issuance appends, under the lock
 
     lines = scope_lines(in_scope)
     claims = QrClaims(
@@ -127,7 +130,7 @@ def issue(
         valid_until=acc.valid_until,
         scope_digest=scope_digest(vars(line) for line in lines),
         status_list_index=list_index,
-        log_index=None,
+        log_index=log_index,
     )
     public_url = settings.public_url
     qr_url = encode_qr_payload(claims, signer.pki.qr_signing_jwk(), public_url)
@@ -164,12 +167,13 @@ def issue(
         issued_at=now,
         qr_url=qr_url,
         status_list_index=list_index,
+        log_index=log_index,
     )
     session.add(certificate)
     session.flush()
     if previous is not None:
         previous.superseded_by = certificate
-    changes.record(
+    recorded = changes.record(
         session,
         Change(
             action="certificate.issue",
@@ -185,7 +189,16 @@ def issue(
                 "signer": certificate.signer_fingerprint,
                 "supersedes": previous.number if previous else None,
             },
+            leaf=leaves.certificate_issued(
+                number=number,
+                accreditation=acc.number,
+                revision=revision,
+                sha256=digest,
+                signer=certificate.signer_fingerprint,
+            ),
         ),
         now,
     )
+    if recorded.detail["log_index"] != log_index:
+        raise IssuanceRefused("the log moved during issuance; issue again")
     return Issued(certificate, signed)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     CheckConstraint,
     ForeignKey,
     Integer,
@@ -59,6 +60,8 @@ class Certificate(Base):
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("certificate.id"))
     qr_url: Mapped[str | None] = mapped_column(Text)
     status_list_index: Mapped[int | None] = mapped_column(Integer, unique=True)
+    #: Its ``certificate.issued`` leaf in the transparency log (also in its QR code).
+    log_index: Mapped[int | None] = mapped_column(BigInteger, unique=True)
 
     accreditation: Mapped[Accreditation] = relationship(foreign_keys=[accreditation_id])
     superseded_by: Mapped[Certificate | None] = relationship(remote_side=[id])

@@ -20,6 +20,7 @@ from keys.signing import DocumentSigner, refresh_lta, timestamp_chain_end
 from .. import changes
 from ..changes import Actor, Change
 from ..db import Database
+from ..log import leaves
 from .models import Blob, Certificate
 
 
@@ -62,6 +63,12 @@ def refresh_one(
             actor=actor,
             accreditations={certificate.accreditation_id},
             detail={"original": certificate.sha256, "previous": previous, "served": digest},
+            leaf=leaves.certificate_refreshed(
+                number=certificate.number,
+                original=certificate.sha256,
+                previous=previous,
+                served=digest,
+            ),
         ),
         now,
     )

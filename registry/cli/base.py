@@ -17,6 +17,7 @@ from verifier.errors import VerifierError
 from .. import db
 from ..app import create_app
 from ..db import Database
+from ..pki.material import publish_log as publish_checkpoint
 from ..settings import Settings, SettingsError
 from ..web import current
 
@@ -96,6 +97,13 @@ def development_only(what: str) -> None:
             "use the staff back office, where another person decides",
             EXIT_REFUSED,
         )
+
+
+def publish_log() -> None:
+    """After a command's change committed: sign the log's new checkpoint, if it grew."""
+    size = publish_checkpoint(settings(), database())
+    if size:
+        click.echo(f"transparency log: checkpoint signed at size {size}")
 
 
 def write_atomically(path: Path, data: bytes) -> None:

@@ -22,6 +22,7 @@ from .base import (
     database,
     development_only,
     fail,
+    publish_log,
     require_schema,
     settings,
     write_atomically,
@@ -59,6 +60,7 @@ def issue_demo_certificates(count: int) -> None:
     for cert in issued[:3]:
         click.echo(f"demo certificate {cert.number}: {cert.qr_url}")
     click.echo(f"demo certificates: {len(issued)} issued, {(have or 0) + len(issued)} in all")
+    publish_log()
 
 
 @click.command("issue")
@@ -90,6 +92,7 @@ def issue_command(accreditation_no: str, output: Path | None) -> None:
     click.echo(f"qr url:      {cert.qr_url}")
     if output:
         click.echo(f"written to:  {output} ({len(issued.pdf)} bytes)")
+    publish_log()
 
 
 @click.group("documents")
@@ -124,3 +127,4 @@ def refresh_lta_command(before: datetime | None) -> None:
             f"{result.number}: timestamp chain ended {ended}; refreshed -> {result.refreshed[:16]}"
         )
     click.echo(f"{refreshed} of {checked} certificates refreshed (limit {limit:%Y-%m-%d})")
+    publish_log()

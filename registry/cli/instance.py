@@ -19,7 +19,7 @@ from ..register.models import Accreditation, Cab
 from ..register.standings import standings
 from ..register.status import PUBLIC_STATUSES
 from ..search import index
-from .base import database, development_only, require_schema, settings
+from .base import database, development_only, publish_log, require_schema, settings
 from .certificates import issue_demo_certificates
 
 
@@ -85,6 +85,8 @@ def init_command(demo_count: int, anchor: datetime | None, issue_count: int) -> 
         click.echo(f"search index: {indexed} accreditations indexed in {seconds:.1f} s")
     if issue_count:
         issue_demo_certificates(issue_count)
+    else:
+        publish_log()
 
 
 def accreditation_rows(session: Session, at: datetime) -> list[dict[str, Any]]:

@@ -8,6 +8,7 @@ from .base import AccreditGroup, make_app
 from .certificates import documents_group, issue_command
 from .instance import init_command, list_command
 from .keys import keys_group, sign_command
+from .log import log_group, witness_group
 from .serving import run_command
 from .staff import staff_group
 from .ticks import tick_command
@@ -34,6 +35,8 @@ for command in (
     verify_command,
     trust_group,
     staff_group,
+    log_group,
+    witness_group,
 ):
     cli.add_command(command)
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from ..accounts.services import AccountRefused, add_staff, disable_staff, find_staff
 from ..staff.models import StaffRole, StaffUser
-from .base import EXIT_REFUSED, database, fail, require_schema, settings
+from .base import EXIT_REFUSED, database, fail, publish_log, require_schema, settings
 
 
 @click.group("staff")
@@ -63,6 +63,7 @@ def staff_add(email: str, name: str, roles: tuple[str, ...], password_stdin: boo
             made = enrolled.staff.email
     except AccountRefused as exc:
         fail(str(exc), EXIT_REFUSED)
+    publish_log()
     click.echo(f"account {made}: {', '.join(sorted(roles))}")
     click.echo("scan or type this into an authenticator app (it is shown once):")
     click.echo(enrolled.provisioning_uri)

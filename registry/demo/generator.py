@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from .. import changes
 from ..changes import DEVELOPMENT, Change
 from ..dates import BANGKOK
+from ..log.backfill import backfill
 from ..register.models import (
     Accreditation,
     Cab,
@@ -35,6 +36,7 @@ from ..register.models import (
 from ..register.programmes import Programme, accreditation_number
 from ..register.status import EventKind
 from ..staff.models import RoleGrant, StaffRole, StaffUser
+from ..version import lock
 
 CYCLE_YEARS = 5
 
@@ -574,6 +576,8 @@ def add(session: Session, count: int, anchor: date, now: datetime) -> int:
     """
     added = load(session.connection(), count, anchor)
     if added:
+        lock(session)
+        backfill(session)  # their histories' decisions go to the log, in order
         changes.record(
             session,
             Change(

@@ -16,6 +16,8 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..certificates.models import revisions_of
+from ..log.checkpoints import signed_size
+from ..log.store import proof_url
 from ..register.models import Accreditation, Cab, ScopeItem, StatusEvent
 from ..register.shapes import scope_item_json, site_json
 from ..register.standings import standings
@@ -161,6 +163,7 @@ def accreditation_record(
     sites = {s.id: s for s in acc.cab.sites}
 
     certificates = revisions_of(session, acc.id)
+    signed = signed_size(session)
     latest = certificates[-1] if certificates else None
     events = [e for e in acc.events if e.approved_at is not None]
     updated = [acc.updated_at, *(e.approved_at for e in events)]
@@ -221,6 +224,8 @@ def accreditation_record(
                 "reason_th": e.reason_th,
                 "items": len(e.items),
                 "decided_at": _iso(e.approved_at),
+                "log_index": e.log_index,
+                "log_proof": proof_url(e.log_index, signed),
             }
             for e in sorted(events, key=lambda e: (e.effective_date, e.id), reverse=True)
         ],
@@ -234,6 +239,8 @@ def accreditation_record(
                 "sha256": c.sha256,
                 "pdf": f"/c/{c.number}.pdf",
                 "url": f"/c/{c.number}",
+                "log_index": c.log_index,
+                "log_proof": proof_url(c.log_index, signed),
             }
             for c in reversed(certificates)
         ],

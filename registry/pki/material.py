@@ -11,12 +11,17 @@ import logging
 import sys
 from threading import Lock
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from flask import Flask, current_app
 
 from keys import pki as pki_module
+from keys.errors import PkiError, PkiMissing
 from keys.pki import Pki
 from keys.signing import DocumentSigner, open_document_signer
 
+from ..db import Database
+from ..log.checkpoints import LogKey, Witness
+from ..log.publishing import pending, publish
 from ..settings import Settings
 from ..web import current
 
@@ -50,6 +55,32 @@ def load_pki(settings: Settings) -> Pki:
 
 def open_signer(settings: Settings, pki: Pki) -> DocumentSigner:
     return open_document_signer(pki, key_store=settings.key_store.open(), tsa_url=settings.tsa_url)
+
+
+def log_key(settings: Settings, pki: Pki) -> LogKey:
+    key = pki.key("log")
+    if not isinstance(key, Ed25519PrivateKey):
+        raise PkiError("the transparency log key is not Ed25519")
+    return LogKey(settings.log_origin, key)
+
+
+def witnesses(settings: Settings) -> list[Witness]:
+    return [Witness.parse(w) for w in settings.log_witnesses]
+
+
+def publish_log(settings: Settings, database: Database) -> int | None:
+    """Sign the log's new checkpoint and collect cosignatures (after a change commits).
+
+    Nothing to do, nothing loaded: the PKI is opened only when the log grew.
+    """
+    if not pending(database):
+        return None
+    try:
+        pki = load_pki(settings)
+    except PkiMissing:
+        log.warning("the log grew but there is no PKI to sign it; run `accredit log sign`")
+        return None
+    return publish(database, log_key(settings, pki), witnesses(settings))
 
 
 def get_pki(app: Flask | None = None) -> Pki:

@@ -16,7 +16,8 @@ from flask import Blueprint, Response, abort, jsonify, request
 from keys.revocation import answer_ocsp_request, current_crl
 from keys.tsa import AgencyTimeStamper
 
-from .material import get_pki
+from ..web import current
+from .material import get_pki, log_key
 
 bp = Blueprint("pki", __name__, url_prefix="/pki")
 
@@ -71,6 +72,16 @@ def tsa() -> Response:
         abort(413)
     reply = AgencyTimeStamper(get_pki()).respond(data)
     return _der(reply, "application/timestamp-reply", 0)
+
+
+@bp.get("/log.vkey")
+def log_vkey() -> Response:
+    """The transparency log's verifier key (C2SP signed-note vkey), for auditors and witnesses."""
+    found = log_key(current.settings(), get_pki())
+    response = Response(found.verifier.vkey() + "\n", mimetype="text/plain")
+    response.cache_control.public = True
+    response.cache_control.max_age = 3600
+    return response
 
 
 @bp.get("/jwks.json")

@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, Index, String, Table, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..db import Base, enum_column, utcnow
@@ -160,6 +170,8 @@ class StatusEvent(Base):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id"))
     proposed_at: Mapped[datetime] = mapped_column(default=utcnow)
     approved_at: Mapped[datetime | None]
+    #: Its leaf in the transparency log, once approved.
+    log_index: Mapped[int | None] = mapped_column(BigInteger, unique=True)
 
     accreditation: Mapped[Accreditation] = relationship(back_populates="events")
     items: Mapped[list[ScopeItem]] = relationship(secondary=status_event_item)

@@ -21,8 +21,8 @@ def site_json(site: Site) -> dict[str, Any]:
     }
 
 
-def scope_item_json(item: ScopeItem, state: ItemState) -> dict[str, Any]:
-    """What one scope line says, the same in a record page and in the open data."""
+def scope_line(item: ScopeItem) -> dict[str, Any]:
+    """What one scope line says: in record pages, open data and the log's scope digests."""
     return {
         "id": item.id,
         "site_id": item.site_id,
@@ -35,5 +35,9 @@ def scope_item_json(item: ScopeItem, state: ItemState) -> dict[str, Any]:
         "method": item.method,
         "range": item.range_text,
         "cmc": item.cmc_text,
-        "status": state.value,
     }
+
+
+def scope_item_json(item: ScopeItem, state: ItemState) -> dict[str, Any]:
+    """A scope line with its state at the moment asked about."""
+    return {**scope_line(item), "status": state.value}

@@ -10,8 +10,8 @@ from werkzeug.http import parse_accept_header
 
 
 def json_wanted(environ: dict[str, Any], args: dict[str, list[str]]) -> bool:
-    """JSON for ``/api/...``, ``?format=json`` or ``Accept: application/json``."""
-    if environ.get("PATH_INFO", "").startswith("/api/"):
+    """JSON for ``/api/...`` and log proofs, ``?format=json`` or ``Accept: application/json``."""
+    if environ.get("PATH_INFO", "").startswith(("/api/", "/log/proof/")):
         return True
     if args.get("format", [""])[0] == "json":
         return True

@@ -15,6 +15,7 @@ from verifier.cli import quiet_library_logs
 
 from . import BENCHMARKS
 from . import documents as _documents  # noqa: F401  (registers)
+from . import log as _log  # noqa: F401  (registers)
 from . import office as _office  # noqa: F401  (registers)
 from . import registry as _registry  # noqa: F401  (registers)
 from . import signing as _signing  # noqa: F401  (registers)

@@ -105,6 +105,7 @@ def test_an_expired_signing_certificate_signs_nothing(accredit, source, tmp_path
     assert "expired" in one_error_line(result)
     assert "accredit keys rotate" in result.stderr
     assert not out.exists()
+    assert accredit("init").returncode == 0  # the register that records the rotation
     rotated = accredit("keys", "rotate")
     assert rotated.returncode == 0, rotated.stderr
     assert accredit("sign", str(source), "-o", str(out)).returncode == 0

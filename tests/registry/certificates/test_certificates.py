@@ -21,6 +21,8 @@ from registry.certificates.issuance import IssuanceRefused, find_accreditation, 
 from registry.certificates.models import Blob, Certificate
 from registry.certificates.pdf.typesetting import is_combining
 from registry.changes import DEVELOPMENT, ActorKind, AuditEntry
+from registry.log import leaves
+from registry.log.models import LogEntry
 from registry.pki.material import get_document_signer, get_pki
 from registry.register.models import Accreditation
 from registry.register.standings import standings
@@ -244,7 +246,10 @@ def test_refresh_lta_serves_a_refreshed_copy_and_keeps_the_original(accredit, tm
             "original": cert.sha256,
             "previous": cert.sha256,
             "served": cert.served_sha256,
+            "log_index": audit.detail["log_index"],
         }
+        entry = session.get(LogEntry, audit.detail["log_index"])
+        assert entry is not None and leaves.decode(entry.data)["served"] == cert.served_sha256
         original = session.get(Blob, cert.sha256)
         served = session.get(Blob, cert.current_sha256)
         assert original is not None and served is not None
