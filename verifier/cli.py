@@ -71,11 +71,17 @@ def remote_context(
     anchors: tuple[bytes, ...],
     qr_keys: Mapping[str, Any],
     crls: tuple[bytes, ...] = (),
+    log_vkey: str | None = None,
 ) -> tuple[TrustBundle, StatusSource | None]:
-    """Trust from local anchors (and the register's CRLs), status from its JSON API."""
+    """Trust from local anchors (and the register's CRLs), status from its JSON API.
+
+    With ``log_vkey``, each answer is also proven against the register's public log.
+    """
     from .sources import RemoteStatusSource
 
-    return TrustBundle.from_pem(anchors, qr_keys, crls), RemoteStatusSource(registry)
+    return TrustBundle.from_pem(anchors, qr_keys, crls), RemoteStatusSource(
+        registry, log_vkey=log_vkey
+    )
 
 
 def _init_worker(make_context: Context, with_speedups: bool, levels: dict[str, int]) -> None:

@@ -55,6 +55,7 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from . import speedups
 from .cms import altered_certificates, carried_certificates, structure_problems
 from .errors import QrError
+from .public_log import check_public_log, revision_digests
 from .qr import decode_qr_payload
 from .report import CHECK_NAMES, Check, Outcome, Report
 from .revisions import analyse
@@ -736,6 +737,13 @@ def _verify(
         )
 
     checks.append(_run("status", budget, current))
+    checks.append(
+        _run(
+            "public_log",
+            budget,
+            lambda: check_public_log(answer, number, revision_digests(pdf)),
+        )
+    )
     return Report(
         tuple(checks),
         certificate_number=number,

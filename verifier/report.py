@@ -61,6 +61,7 @@ CHECK_NAMES = (
     "registry_binding",
     "qr_payload",
     "status",
+    "public_log",
 )
 #: Checks that must pass for a document to be authentic (binding: either one).
 INTEGRITY_CHECKS = (
@@ -139,6 +140,10 @@ class Report:
         if not all(self._passed(name) for name in INTEGRITY_CHECKS):
             return DocumentVerdict.UNTRUSTED
         if not (self._passed("registry_binding") or self._passed("qr_payload")):
+            return DocumentVerdict.UNTRUSTED
+        logged = self.check("public_log")
+        if logged is not None and logged.outcome is Outcome.FAILED:
+            # The log contradicts the register or the file: believe neither.
             return DocumentVerdict.UNTRUSTED
         return DocumentVerdict.AUTHENTIC
 

@@ -7,18 +7,29 @@ import json
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import click
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from keys.revocation import CAS, current_crl
 from verifier.cli import bundle_context, remote_context, run
 from verifier.errors import VerifierError
-from verifier.sources import check_registry_url, fetch_crls, fetch_qr_keys, load_bundle
+from verifier.sources import (
+    check_registry_url,
+    fetch_crls,
+    fetch_log_vkey,
+    fetch_qr_keys,
+    load_bundle,
+)
 
+from ..certificates.models import Certificate
 from ..certificates.status_lists import signed_status_list
+from ..log import checkpoints
 from ..pki import material
 from ..verification.source import instance_context
 from .base import EXIT_UNUSABLE_TRUST, database, fail, require_schema, settings
@@ -84,28 +95,59 @@ def verify_command(
     if registry_url is not None:
         try:
             registry = check_registry_url(registry_url)
+            vkey: str | None = None
             if material.exists(found):
                 pki = material.load_pki(found)
                 root = pki.root.public_bytes(serialization.Encoding.PEM)
                 anchors, keys = (root, *anchors), pki.qr_jwks()
+                vkey = material.log_key(found, pki).verifier.vkey()
             elif not anchors:
                 fail("outside an instance, --registry needs --trust ROOT.pem", EXIT_UNUSABLE_TRUST)
             else:
                 keys = fetch_qr_keys(registry)
         except VerifierError as exc:
             fail(str(exc), EXIT_UNUSABLE_TRUST)
+        if vkey is None:
+            try:
+                vkey = fetch_log_vkey(registry)
+            except VerifierError as exc:
+                click.echo(f"warning: {exc}; the public log is not checked", err=True)
         try:
             crls = fetch_crls(registry)
         except VerifierError as exc:
             # Its status answers will fail the same way: no file can show as valid.
             click.echo(f"warning: {exc}; revocation is read from the files alone", err=True)
             crls = ()
-        make = partial(remote_context, registry, anchors, keys, crls)
+        make = partial(remote_context, registry, anchors, keys, crls, vkey)
         raise click.exceptions.Exit(run(list(files), make, as_json=as_json, jobs=jobs))
     if not offline:
         require_schema()
     make_context = partial(instance_context, found, anchors, not offline)
     raise click.exceptions.Exit(run(list(files), make_context, as_json=as_json, jobs=jobs))
+
+
+def bundle_log_section(session: Session, vkey: str) -> dict[str, Any] | None:
+    """The latest checkpoint, and each logged certificate's leaf with its proof under it.
+
+    Covers the certificates the status list covers (every certificate with a
+    status-list index), so ``verify --bundle`` checks the log with no network.
+    """
+    found = checkpoints.latest(session)
+    if found is None:
+        return None
+    numbers = session.execute(
+        select(Certificate.number, Certificate.log_index)
+        .where(Certificate.log_index.is_not(None), Certificate.log_index < found.size)
+        .order_by(Certificate.log_index)
+    ).all()
+    return {
+        "vkey": vkey,
+        "checkpoint": checkpoints.with_cosignatures(session, found),
+        "certificates": {
+            number: checkpoints.log_proof(session, index, vkey, found).as_json()
+            for number, index in numbers
+        },
+    }
 
 
 @click.group("trust")
@@ -121,8 +163,10 @@ def trust_export(output: Path) -> None:
     require_schema()
     found = settings()
     pki = material.load_pki(found)
+    vkey = material.log_key(found, pki).verifier.vkey()
     with database().session() as session:
         data, as_of = signed_status_list(session, pki, found.agency_short, datetime.now(UTC))
+        log_section = bundle_log_section(session, vkey)
     bundle = {
         "format": "accredit-trust-bundle/1",
         "issuer": found.agency_name_en,
@@ -132,11 +176,13 @@ def trust_export(output: Path) -> None:
         "crls": [base64.b64encode(current_crl(pki, ca)).decode() for ca in CAS],
         "status_list": base64.b64encode(data).decode(),
         "status_list_as_of": as_of.isoformat(timespec="seconds"),
-        "checkpoint": None,
+        "log": log_section,
     }
     tmp = output.with_name(f".{output.name}.partial")
     tmp.write_text(json.dumps(bundle, indent=1))
     tmp.replace(output)
+    proofs = len(log_section["certificates"]) if log_section else 0
     click.echo(
-        f"wrote {output}: status list as of {as_of:%Y-%m-%d %H:%M} UTC, {len(data)} bytes signed"
+        f"wrote {output}: status list as of {as_of:%Y-%m-%d %H:%M} UTC, {len(data)} bytes signed,"
+        f" {proofs} log proofs"
     )

@@ -74,7 +74,11 @@ def test_json_reports_name_every_check(accredit, instance, tmp_path):
         "registry_binding",
         "qr_payload",
         "status",
+        "public_log",
     ]
+    logged = reports[0]["checks"][-1]
+    assert logged["passed"], logged
+    assert logged["detail"].startswith("recorded in the public log at index ")
     assert reports[1]["checks"][0]["code"] == "unreadable_file"
 
 

@@ -122,6 +122,19 @@ def test_bundle_from_the_cli_verifies_offline(accredit, tmp_path):
     assert report["status_source"] == "offline"
     assert report["status_as_of"]
     assert not (tmp_path / "elsewhere").exists(), "offline verification needs no instance"
+    logged = report["checks"][-1]
+    assert logged["name"] == "public_log" and logged["passed"], logged
+    certificate = report["certificate_number"]
+    assert content["log"]["vkey"].startswith(content["log"]["checkpoint"].split("\n")[0] + "+")
+    entry = content["log"]["certificates"][certificate]
+    assert f"at index {entry['index']} " in logged["detail"]
+    # A bundle whose proof was tampered with: the file is no longer shown authentic.
+    entry["proof"][0] = base64.b64encode(bytes(32)).decode()
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(content))
+    refused = accredit("verify", "--bundle", str(tampered), "--json", str(pdf))
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert json.loads(refused.stdout)[0]["checks"][-1]["code"] == "bad_inclusion_proof"
     trust, status = load_bundle(bundle.read_bytes())
     assert trust.anchors and status is not None
     assert {c.issuer.rfc4514_string().split(",")[0] for c in trust.crls} == {
@@ -134,6 +147,11 @@ def test_a_bundle_with_a_broken_crl_is_refused(pki):
     bundle = {"anchors": [], "qr_keys": {"keys": []}, "crls": ["not base64!"]}
     with pytest.raises(VerifierError, match="cannot be read"):
         load_bundle(json.dumps(bundle).encode())
+
+
+def test_a_broken_log_section_is_one_clear_error():
+    with pytest.raises(VerifierError, match="log section cannot be read"):
+        load_bundle(json.dumps({"anchors": [], "qr_keys": {}, "log": {"vkey": 1}}).encode())
 
 
 def test_a_broken_bundle_is_one_clear_error():

@@ -20,7 +20,7 @@ from keys.stores import LoadedKeySigner
 from registry.acts.decisions import record
 from registry.certificates.issuance import find_accreditation, issue
 from registry.changes import DEVELOPMENT
-from registry.pki.material import forget, get_document_signer, get_pki
+from registry.pki.material import forget, get_document_signer, get_pki, log_key, publish_log
 from registry.register.status import EventKind
 from registry.verification.source import RegistryStatusSource
 from registry.web import current
@@ -49,18 +49,21 @@ def trust(app) -> TrustBundle:
 
 @pytest.fixture(scope="module")
 def source(app) -> RegistryStatusSource:
-    return RegistryStatusSource(current.database(app).session)
+    vkey = log_key(current.settings(app), get_pki(app)).verifier.vkey()
+    return RegistryStatusSource(current.database(app).session, log_vkey=vkey)
 
 
 def issue_pdf(app, number: str) -> bytes:
     with current.database(app).transaction() as session:
-        return issue(
+        pdf = issue(
             session,
             find_accreditation(session, number),
             get_document_signer(app),
             current.settings(app),
             actor=DEVELOPMENT,
         ).pdf
+    publish_log(current.settings(app), current.database(app))
+    return pdf
 
 
 @pytest.fixture(scope="module")
