@@ -7,7 +7,7 @@ from flask.cli import routes_command, shell_command
 from .base import AccreditGroup, make_app
 from .certificates import documents_group, issue_command
 from .instance import init_command, list_command
-from .keys import keys_group, sign_command
+from .keys import keys_group
 from .log import log_group, witness_group
 from .serving import run_command
 from .staff import staff_group
@@ -29,7 +29,6 @@ for command in (
     tick_command,
     run_command,
     keys_group,
-    sign_command,
     issue_command,
     documents_group,
     verify_command,
