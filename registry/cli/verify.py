@@ -10,22 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import click
-from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keys.revocation import CAS, current_crl
-from verifier.cli import bundle_context, remote_context, run
-from verifier.errors import VerifierError
-from verifier.sources import (
-    check_registry_url,
-    fetch_crls,
-    fetch_log_vkey,
-    fetch_qr_keys,
-    load_bundle,
-)
+from verifier.cli import check_anchor_files, run, standalone, verify_options
 
 from ..certificates.models import Certificate
 from ..certificates.status_lists import signed_status_list
@@ -36,35 +27,8 @@ from .base import EXIT_UNUSABLE_TRUST, database, fail, require_schema, settings
 
 
 @click.command("verify")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print a JSON array of reports.")
-@click.option(
-    "--trust",
-    "trust_files",
-    multiple=True,
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Add trust anchors from a PEM file (repeatable).",
-)
+@verify_options
 @click.option("--offline", is_flag=True, help="Do not consult the register for status.")
-@click.option(
-    "--bundle",
-    "bundle_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="Verify offline with a bundle from `accredit trust export`.",
-)
-@click.option(
-    "--registry",
-    "registry_url",
-    metavar="URL",
-    help="Ask this register's JSON API for status (instead of the instance's database).",
-)
-@click.option(
-    "--jobs",
-    type=click.IntRange(1, 64),
-    default=1,
-    show_default=True,
-    help="Verify in this many processes.",
-)
 @with_appcontext
 def verify_command(
     files: tuple[Path, ...],
@@ -78,48 +42,34 @@ def verify_command(
     """Is each PDF genuine, unaltered and current?
 
     Exit 0 every file valid, 1 some file genuine but not current, 2 some file
-    not authentic, 3 some file unreadable, 4 the trust material is unusable.
+    not authentic, 3 some file unreadable (2 wins over 3), 4 the trust material
+    is unusable.
     """
-    anchors = tuple(p.read_bytes() for p in trust_files)
-    for path, pem in zip(trust_files, anchors, strict=True):
-        try:
-            x509.load_pem_x509_certificates(pem)
-        except ValueError:
-            fail(f"{path} holds no PEM certificate", EXIT_UNUSABLE_TRUST)
-    if bundle_file is not None:
-        data = bundle_file.read_bytes()
-        load_bundle(data)  # refuse a bad bundle before any work
-        make = partial(bundle_context, data, anchors)
-        raise click.exceptions.Exit(run(list(files), make, as_json=as_json, jobs=jobs))
+    anchors = check_anchor_files(trust_files)
     found = settings()
-    if registry_url is not None:
-        try:
-            registry = check_registry_url(registry_url)
-            vkey: str | None = None
-            if material.exists(found):
-                pki = material.load_pki(found)
-                root = pki.root.public_bytes(serialization.Encoding.PEM)
-                anchors, keys = (root, *anchors), pki.qr_jwks()
-                vkey = material.log_key(found, pki).verifier.vkey()
-            elif not anchors:
-                fail("outside an instance, --registry needs --trust ROOT.pem", EXIT_UNUSABLE_TRUST)
-            else:
-                keys = fetch_qr_keys(registry)
-        except VerifierError as exc:
-            fail(str(exc), EXIT_UNUSABLE_TRUST)
-        if vkey is None:
-            try:
-                vkey = fetch_log_vkey(registry)
-            except VerifierError as exc:
-                click.echo(f"warning: {exc}; the public log is not checked", err=True)
-        try:
-            crls = fetch_crls(registry)
-        except VerifierError as exc:
-            # Its status answers will fail the same way: no file can show as valid.
-            click.echo(f"warning: {exc}; revocation is read from the files alone", err=True)
-            crls = ()
-        make = partial(remote_context, registry, anchors, keys, crls, vkey)
-        raise click.exceptions.Exit(run(list(files), make, as_json=as_json, jobs=jobs))
+    if bundle_file is not None or registry_url is not None:
+        instance = None
+        if registry_url is not None and material.exists(found):
+            pki = material.load_pki(found)
+            root = pki.root.public_bytes(serialization.Encoding.PEM)
+            instance = ((root,), pki.qr_jwks(), material.log_key(found, pki).verifier.vkey())
+        code = standalone(
+            files,
+            as_json=as_json,
+            anchors=anchors,
+            bundle_file=bundle_file,
+            registry_url=registry_url,
+            jobs=jobs,
+            instance=instance,
+        )
+        raise click.exceptions.Exit(code)
+    if not material.exists(found):
+        fail(
+            f"there is no register instance at {found.instance}: verify offline with"
+            " --bundle FILE (from `accredit trust export`), or online with --registry URL"
+            " --trust ROOT.pem",
+            EXIT_UNUSABLE_TRUST,
+        )
     if not offline:
         require_schema()
     make_context = partial(instance_context, found, anchors, not offline)

@@ -135,6 +135,7 @@ def test_bundle_from_the_cli_verifies_offline(accredit, tmp_path):
     refused = accredit("verify", "--bundle", str(tampered), "--json", str(pdf))
     assert refused.returncode == 2, refused.stdout + refused.stderr
     assert json.loads(refused.stdout)[0]["checks"][-1]["code"] == "bad_inclusion_proof"
+    standalone_run_loads_and_writes_nothing(bundle, pdf, tmp_path / "laptop")
     trust, status = load_bundle(bundle.read_bytes())
     assert trust.anchors and status is not None
     assert {c.issuer.rfc4514_string().split(",")[0] for c in trust.crls} == {
@@ -173,3 +174,44 @@ def test_unusable_trust_inputs_exit_4(accredit, tmp_path):
     result = accredit("verify", "--offline", "--trust", str(pem), str(pdf))
     assert result.returncode == 4
     assert "holds no PEM certificate" in result.stderr
+
+
+def standalone_run_loads_and_writes_nothing(bundle, pdf, laptop) -> None:
+    """``accredit verify --bundle`` in one process: no Flask imported, no file created."""
+    import os
+    import subprocess
+    import sys
+
+    laptop.mkdir()
+    program = (
+        "import sys\n"
+        "from registry.cli.main import main\n"
+        "try:\n"
+        f"    main(['verify', '--bundle', {str(bundle)!r}, {str(pdf)!r}])\n"
+        "except SystemExit as exit:\n"
+        "    code = exit.code\n"
+        "entry = ('registry', 'registry.cli', 'registry.cli.main')\n"
+        "loaded = sorted(m for m in sys.modules if m not in entry and m.split('.')[0]"
+        " in ('flask', 'werkzeug', 'sqlalchemy', 'registry'))\n"
+        "print('CODE', code, 'LOADED', loaded)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCREDIT_")}
+    env["ACCREDIT_INSTANCE"] = str(laptop / "instance")
+    done = subprocess.run(
+        [sys.executable, "-c", program], cwd=laptop, env=env, capture_output=True, text=True
+    )
+    assert "CODE 0 LOADED []" in done.stdout, done.stdout + done.stderr
+    assert list(laptop.iterdir()) == [], "nothing is written: no instance, no database"
+
+
+def test_outside_an_instance_verify_points_to_bundle_and_registry(accredit, tmp_path):
+    pdf = tmp_path / "x.pdf"
+    pdf.write_bytes(b"%PDF-1.7 nothing")
+    result = accredit("verify", str(pdf))
+    assert result.returncode == 4
+    assert "--bundle FILE" in result.stderr and "--registry URL" in result.stderr
+    assert "accredit init" not in result.stderr and "Traceback" not in result.stderr
+    alone = accredit("verify", "--registry", "http://127.0.0.1:9", str(pdf))
+    assert alone.returncode == 4
+    assert "--trust ROOT.pem" in alone.stderr and "--bundle FILE" in alone.stderr
+    assert not (tmp_path / "instance").exists()
