@@ -99,6 +99,21 @@ class Settings:
     log_origin_value: str | None = None
     #: Witnesses asked to cosign each checkpoint: ``vkey|URL``, comma-separated.
     log_witnesses: tuple[str, ...] = ()
+    #: Uploaded PDFs are verified in worker processes (``verification.pool``);
+    #: 0 verifies inside the web worker (tests that share one transaction).
+    verify_processes: int = 1
+    #: Verification requests at once across all web workers; the next gets 503.
+    #: Unset: ``accredit run`` makes it one less than its workers (one stays
+    #: free for the pages), and anything else uses 1.
+    verify_slots_value: int | None = None
+    #: A file still running after this is cut off (its worker killed): ``time_budget``.
+    verify_file_seconds: int = 10
+    #: One request's budget, below gunicorn's 30 s worker timeout.
+    verify_request_seconds: int = 20
+    #: Address-space cap of a verification worker (``RLIMIT_AS``), in MiB.
+    verify_memory_mb: int = 2048
+    #: A worker is replaced after this many files (whatever a file leaves behind).
+    verify_files_per_process: int = 200
 
     @property
     def log_origin(self) -> str:
@@ -106,6 +121,10 @@ class Settings:
             return self.log_origin_value
         parts = urlsplit(self.public_url)
         return f"{parts.netloc}{parts.path.rstrip('/')}/log"
+
+    @property
+    def verify_slots(self) -> int:
+        return max(1, self.verify_slots_value or 1)
 
     @property
     def production(self) -> bool:
@@ -197,6 +216,12 @@ TOP_LEVEL: dict[str, tuple[str, Callable[[str], Any]]] = {
     "TSA_URL": ("tsa_url", str),
     "LOG_ORIGIN": ("log_origin_value", str),
     "LOG_WITNESSES": ("log_witnesses", lambda v: tuple(w for w in v.split(",") if w.strip())),
+    "VERIFY_PROCESSES": ("verify_processes", _number("VERIFY_PROCESSES")),
+    "VERIFY_SLOTS": ("verify_slots_value", _number("VERIFY_SLOTS")),
+    "VERIFY_FILE_SECONDS": ("verify_file_seconds", _number("VERIFY_FILE_SECONDS")),
+    "VERIFY_REQUEST_SECONDS": ("verify_request_seconds", _number("VERIFY_REQUEST_SECONDS")),
+    "VERIFY_MEMORY_MB": ("verify_memory_mb", _number("VERIFY_MEMORY_MB")),
+    "VERIFY_FILES_PER_PROCESS": ("verify_files_per_process", _number("VERIFY_FILES_PER_PROCESS")),
 }
 KEY_STORE: dict[str, tuple[str, Callable[[str], Any]]] = {
     "KEY_STORE": ("kind", str),

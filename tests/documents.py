@@ -67,7 +67,9 @@ def rolled_back(base: Flask) -> Iterator[Flask]:
     engine = current.database(base).engine
     with engine.connect() as connection:
         outer = connection.begin()
-        app = create_app(settings=current.settings(base), database=Database.bound_to(connection))
+        # Verification in this process: a verification process could not see the open transaction.
+        settings = current.settings(base).with_changes(verify_processes=0)
+        app = create_app(settings=settings, database=Database.bound_to(connection))
         app.config["TESTING"] = True
         try:
             yield app

@@ -18,7 +18,7 @@ import signal
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -287,15 +287,7 @@ def verify(
                 pdf, trust, status, now=now, limits=limits, filename=filename, checks=checks
             )
     except BudgetExceeded:
-        done = {c.name for c in checks}
-        late = [
-            Check(name, Outcome.FAILED, "the time budget for this document ran out", "time_budget")
-            for name in CHECK_NAMES
-            if name not in done
-        ]
-        if "parse" in done:
-            late = [c for c in late if c.name != "parse"]
-        return Report((*checks, *late), filename=filename)
+        return cut_off(filename, checks)
     except Exception as exc:
         log.exception("verification failed outside a check")
         return Report(
@@ -306,6 +298,17 @@ def verify(
             ),
             filename=filename,
         )
+
+
+def cut_off(filename: str | None, checks: Sequence[Check] = ()) -> Report:
+    """The report of a file whose time ran out: what ran, then ``time_budget`` for the rest."""
+    done = {c.name for c in checks}
+    late = [
+        Check(name, Outcome.FAILED, "the time budget for this document ran out", "time_budget")
+        for name in CHECK_NAMES
+        if name not in done
+    ]
+    return Report((*checks, *late), filename=filename)
 
 
 def _verify(

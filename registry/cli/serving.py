@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .base import require_schema
+from .base import require_schema, settings
 from .ticks import start_daily_ticks
 
 
@@ -43,6 +43,9 @@ def run_command(host: str, port: int, workers: int, dev: bool) -> None:
         str(workers),
         "--access-logfile",
         "-",
-        "registry.app:create_app()",
     ]
+    if settings().verify_slots_value is None:
+        # One worker always stays free of uploads, for the QR and record pages.
+        args += ["--env", f"ACCREDIT_VERIFY_SLOTS={max(1, workers - 1)}"]
+    args.append("registry.app:create_app()")
     os.execv(gunicorn, args)

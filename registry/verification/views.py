@@ -24,10 +24,13 @@ from ..certificates.answers import answer_for, find_certificate
 from ..pki.material import get_pki, log_key
 from ..web import current
 from ..web.problems import problem
+from .pool import Busy, pool_for, slot
 from .source import RegistryStatusSource, agency_trust
 
 bp = Blueprint("verify", __name__)
 MAX_FILES = 20
+#: Seconds a client is asked to wait when every verification slot is taken.
+RETRY_AFTER = 5
 
 
 @dataclass(frozen=True)
@@ -79,18 +82,37 @@ def check_uploads() -> list[Checked] | Any:
             _("Too many files"),
             _("Send at most %(count)s files at a time.", count=MAX_FILES),
         )
-    trust = trust_bundle()
-    source = RegistryStatusSource(
-        current.database().session,
-        log_vkey=log_key(current.settings(), get_pki()).verifier.vkey(),
-    )
-    limits = Limits(max_bytes=current.settings().max_upload_bytes)
+    settings = current.settings()
+    limits = Limits(max_bytes=settings.max_upload_bytes)
     now = datetime.now(UTC)
+    named = [((upload.filename or "upload.pdf")[-120:], upload.read()) for upload in files]
+    if settings.verify_processes > 0:
+        try:
+            with slot(settings):
+                reports = pool_for(current_app.extensions, settings).verify_all(named, now, limits)
+        except Busy:
+            response = current_app.make_response(
+                problem(
+                    503,
+                    "verifier_busy",
+                    _("The verifier is busy"),
+                    _("Other files are being checked. Try again in a few seconds."),
+                )
+            )
+            response.headers["Retry-After"] = str(RETRY_AFTER)
+            return response
+    else:
+        trust = trust_bundle()
+        source = RegistryStatusSource(
+            current.database().session,
+            log_vkey=log_key(settings, get_pki()).verifier.vkey(),
+        )
+        reports = [
+            verify(data, trust, source, now=now, filename=name, limits=limits)
+            for name, data in named
+        ]
     results = []
-    for upload in files:
-        data = upload.read()
-        name = (upload.filename or "upload.pdf")[-120:]
-        report = verify(data, trust, source, now=now, filename=name, limits=limits)
+    for report in reports:
         register = None
         if report.document is DocumentVerdict.AUTHENTIC and report.certificate_number:
             session = current.session()
