@@ -68,6 +68,16 @@ def _schemas() -> dict[str, Any]:
                         "status": STRING,
                     }
                 ),
+                "terms": {
+                    "type": "array",
+                    "items": STRING,
+                    "description": "The words matched, after Thai segmentation and stop words",
+                },
+                "suggestions": {
+                    "type": "array",
+                    "items": STRING,
+                    "description": "When nothing matched: the register's words nearest the query",
+                },
                 "total": INTEGER,
                 "page": INTEGER,
                 "pages": INTEGER,

@@ -22,6 +22,7 @@ come) are derived again in memory: a search never writes.
 
 from __future__ import annotations
 
+import difflib
 from array import array
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator
@@ -360,3 +361,23 @@ def term_bits(snapshot: Snapshot, session: Session, term: str) -> tuple[int, int
     while len(snapshot.terms) > TERM_CACHE:
         snapshot.terms.popitem(last=False)
     return found
+
+
+#: How many nearest words a search that found nothing suggests.
+SUGGESTIONS = 5
+
+
+def nearest_words(snapshot: Snapshot, terms: Iterable[str]) -> tuple[str, ...]:
+    """The register's own words closest in spelling to terms that matched nothing.
+
+    Only words of about the same length are compared: difflib's ratio would
+    reject the rest anyway, and the register may hold a million words.
+    """
+    found: dict[str, None] = {}
+    for term in terms:
+        size = len(term)
+        slack = max(2, size // 3)
+        candidates = [w for w in snapshot.vocabulary if abs(len(w) - size) <= slack and w != term]
+        for word in difflib.get_close_matches(term, candidates, n=SUGGESTIONS, cutoff=0.7):
+            found.setdefault(word, None)
+    return tuple(found)[:SUGGESTIONS]

@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from ..register.programmes import Programme
 from ..register.status import PUBLIC_STATUSES, AccreditationStatus
-from .bitmaps import iter_bits, snapshots, term_bits
+from .bitmaps import iter_bits, nearest_words, snapshots, term_bits
 from .models import SearchEntry
-from .text import MAX_TEXT, clean_text, fold
+from .text import MAX_TEXT, STOP_WORDS, clean_text, fold, has_thai, segment
 
 MAX_TERMS = 8
 MAX_PAGE = 10_000
@@ -77,10 +77,15 @@ class SearchQuery:
         )
 
     def terms(self) -> list[str]:
+        """The words as typed, folded, without repeats or stop words.
+
+        A query of stop words only ("the") keeps them: it then means what it says.
+        """
         seen: dict[str, None] = {}
         for word in fold(self.text).split():
             seen.setdefault(word, None)
-        return list(seen)[:MAX_TERMS]
+        kept = [w for w in seen if w not in STOP_WORDS] or list(seen)
+        return kept[:MAX_TERMS]
 
     def as_args(self, **changes: Any) -> dict[str, str]:
         """The query as URL parameters, with ``changes``; defaults are left out."""
@@ -129,6 +134,10 @@ class SearchResult:
     total: int
     hits: list[Hit]
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    #: The terms that were matched, after Thai segmentation: what a page marks.
+    terms: tuple[str, ...] = ()
+    #: The register's own words nearest to a query that found nothing.
+    suggestions: tuple[str, ...] = ()
 
     @property
     def pages(self) -> int:
@@ -144,6 +153,8 @@ class SearchResult:
                 "place": q.place,
                 "status": q.status,
             },
+            "terms": list(self.terms),
+            "suggestions": list(self.suggestions),
             "total": self.total,
             "page": q.page,
             "pages": self.pages,
@@ -192,8 +203,23 @@ def search(session: Session, query: SearchQuery, now: datetime) -> SearchResult:
         snap = snapshots.current(session, now)
         matched = snap.everything & ~snap.facets.get(("status", "pending"), 0)
         name_match = matched
-        for term in query.terms():
-            in_text, in_name = term_bits(snap, session, term)
+        used: list[str] = []
+        missing: list[str] = []
+        for typed in query.terms():
+            in_text, in_name = term_bits(snap, session, typed)
+            pieces: tuple[str, ...] = (typed,)
+            if not in_text and has_thai(typed):
+                # Thai written without spaces: found as written, or else word by word.
+                pieces = segment(typed)
+                if pieces != (typed,):
+                    in_text, in_name = matched, matched
+                    for piece in pieces:
+                        piece_text, piece_name = term_bits(snap, session, piece)
+                        in_text &= piece_text
+                        in_name &= piece_name
+            if not in_text:
+                missing += pieces
+            used += [p for p in pieces if p not in used]
             matched &= in_text
             name_match &= in_name
 
@@ -252,12 +278,12 @@ def search(session: Session, query: SearchQuery, now: datetime) -> SearchResult:
         skip = (query.page - 1) * query.per_page
         take = query.per_page
         positions: list[int] = []
-        for segment in ordered:
-            count = segment.bit_count()
+        for tier_bits in ordered:
+            count = tier_bits.bit_count()
             if skip >= count:
                 skip -= count
                 continue
-            found = list(iter_bits(segment, skip, take))
+            found = list(iter_bits(tier_bits, skip, take))
             positions += found
             skip = 0
             take -= len(found)
@@ -266,6 +292,7 @@ def search(session: Session, query: SearchQuery, now: datetime) -> SearchResult:
         ids = [snap.ids[p] for p in positions]
         derived = {i: snap.statuses[i] for i in ids if i in snap.statuses}
         total = result.bit_count()
+        suggestions = nearest_words(snap, missing) if not total else ()
 
     rows = (
         {
@@ -280,7 +307,14 @@ def search(session: Session, query: SearchQuery, now: datetime) -> SearchResult:
     hits = [Hit(*rows[i]) for i in ids if i in rows]
     if derived:
         hits = [replace(h, status=derived.get(h.accreditation_id, h.status)) for h in hits]
-    return SearchResult(query=query, total=total, hits=hits, facets=facets)
+    return SearchResult(
+        query=query,
+        total=total,
+        hits=hits,
+        facets=facets,
+        terms=tuple(used),
+        suggestions=suggestions,
+    )
 
 
 FACET_NAMES = ("status", "programme", "field", "place")

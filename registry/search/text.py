@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
+
+from pythainlp.tokenize import word_tokenize
 
 #: The longest search or filter text accepted, in characters.
 MAX_TEXT = 200
@@ -15,6 +18,21 @@ MAX_TEXT = 200
 MAX_WORD = 300
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\ufffd]")
+_THAI = re.compile(r"[\u0e00-\u0e7f]")
+
+#: Words that say nothing about a lab, dropped from queries. A short list of
+#: our own rather than pythainlp's thousand, which holds words that do carry
+#: meaning in a scope ("ทาง", "ความ", "ผล").
+STOP_WORDS = frozenset(
+    {
+        # Thai: prepositions, conjunctions and the nominalisers written before a noun.
+        "ใน", "และ", "ของ", "ที่", "การ", "กับ", "หรือ", "แห่ง", "สำหรับ", "โดย",
+        "จาก", "ซึ่ง", "ให้", "แก่", "ต่อ", "เพื่อ", "ด้วย", "ถึง", "นี้", "นั้น", "มี",
+        # English
+        "a", "an", "and", "at", "by", "for", "from", "in", "into", "of", "on",
+        "or", "the", "to", "with",
+    }
+)  # fmt: skip
 
 
 def clean_text(value: str) -> str:
@@ -24,6 +42,25 @@ def clean_text(value: str) -> str:
 
 def fold(value: str) -> str:
     return clean_text(value).casefold()
+
+
+def has_thai(value: str) -> bool:
+    return _THAI.search(value) is not None
+
+
+@lru_cache(maxsize=4096)
+def segment(term: str) -> tuple[str, ...]:
+    """A term split at Thai word boundaries, stop words dropped.
+
+    Thai is written without spaces, so ``ตะกั่วในข้าว`` is one term to the
+    index. pythainlp's ``newmm`` engine cuts it with its bundled dictionary (no
+    network, no model): ``ตะกั่ว``, ``ข้าว``. Each piece lies inside the
+    index's words whenever the whole did, so a term that matched before still
+    matches; pieces that are only stop words leave the term as it was.
+    """
+    pieces = [p for p in word_tokenize(term, engine="newmm", keep_whitespace=False) if p.strip()]
+    kept = tuple(p for p in pieces if p not in STOP_WORDS)
+    return kept or (term,)
 
 
 def words_of(body: str) -> set[str]:

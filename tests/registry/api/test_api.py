@@ -327,3 +327,27 @@ def test_verify_refuses_bad_uploads(tmp_path):
     assert empty.status_code == 400 and empty.json["error"]["code"] == "no_file"
     limited = client.post("/api/v1/verify", data={}, content_type="multipart/form-data")
     assert limited.status_code == 429 and "Retry-After" in limited.headers
+
+
+@pytest.mark.parametrize(
+    ("written", "spaced"),
+    [
+        ("ตะกั่วในข้าว", "ตะกั่ว ข้าว"),
+        ("ความชื้นข้าว", "ความชื้น ข้าว"),
+        ("ตะกั่วในrice", "ตะกั่ว rice"),
+    ],
+)
+def test_thai_as_written_finds_what_its_spaced_form_finds(get, written, spaced):
+    as_written = get(f"/api/v1/search?q={written}&status=all").json
+    as_spaced = get(f"/api/v1/search?q={spaced}&status=all").json
+    assert as_written["total"] == as_spaced["total"] > 0
+    assert as_written["results"] == as_spaced["results"]
+
+
+def test_nothing_found_suggests_the_registers_words(get):
+    data = get("/api/v1/search?q=moistre&status=all").json
+    assert data["total"] == 0
+    assert "moisture" in data["suggestions"]
+    page = get("/search?q=moistre&status=all").get_data(as_text=True)
+    assert 'class="suggestions"' in page
+    assert "q=moisture" in page

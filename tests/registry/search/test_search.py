@@ -323,3 +323,69 @@ def test_the_index_stays_whole_after_reindexing_everything(db):
     reindex(session, NOW, version.bump(session, NOW))
     session.commit()
     assert numbers(session, word) == [acc.number]
+
+
+# -- Thai as it is written, stop words, suggestions ----------------------------
+
+
+def catalogue_body(session: Session, staff, **names: str) -> Accreditation:
+    """A body tested for lead in milled rice, as the scope catalogue words it."""
+    return body(
+        session,
+        staff,
+        product_en="Milled rice",
+        product_th="ข้าวสาร",
+        **{"name_en": f"{token()} Lab", "name_th": "ห้องปฏิบัติการทดสอบ", **names},
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "spaced"),
+    [
+        ("ตะกั่วในข้าว", "ตะกั่ว ข้าว"),
+        ("ตะกั่วและข้าวสาร", "ตะกั่ว ข้าวสาร"),
+        ("ข้าวที่มีตะกั่ว", "ข้าว ตะกั่ว"),
+        ("ห้องปฏิบัติการกรุงเทพมหานคร", "ห้องปฏิบัติการ กรุงเทพมหานคร"),
+    ],
+)
+def test_thai_without_spaces_finds_what_its_spaced_form_finds(db, written, spaced):
+    session, staff = db
+    acc = catalogue_body(session, staff)
+    session.commit()
+    assert numbers(session, spaced) == [acc.number]
+    assert numbers(session, written) == [acc.number]
+    result = search(session, SearchQuery(text=written), NOW)
+    assert not set(result.terms) & {"ใน", "และ", "ที่", "มี"}
+
+
+def test_mixed_thai_and_english(db):
+    session, staff = db
+    acc = catalogue_body(session, staff)
+    session.commit()
+    assert numbers(session, "ตะกั่ว rice") == [acc.number]
+    assert numbers(session, "lead in rice") == [acc.number]
+    assert numbers(session, "ตะกั่วในrice") == [acc.number]
+
+
+def test_english_stop_words_are_dropped_unless_they_are_all_there_is(db):
+    session, staff = db
+    word = token()
+    acc = body(session, staff, name_en=f"{word} Lab", name_th="แล็บ")
+    session.commit()
+    assert numbers(session, f"the {word} of") == [acc.number]
+    assert SearchQuery(text="the of").terms() == ["the", "of"]
+
+
+def test_a_query_that_finds_nothing_suggests_the_registers_own_words(db):
+    session, staff = db
+    word = token()
+    body(session, staff, name_en=f"{word}ium Lab", name_th="แล็บ", product_th="ทุเรียนสด")
+    session.commit()
+    typo = f"{word}iun"
+    result = search(session, SearchQuery(text=typo), NOW)
+    assert result.total == 0
+    assert f"{word}ium" in result.suggestions
+    assert result.as_json()["suggestions"] == list(result.suggestions)
+    thai = search(session, SearchQuery(text="ทุเรียนสถ"), NOW)
+    assert thai.total == 0 and "ทุเรียนสด" in thai.suggestions
+    assert search(session, SearchQuery(text=word), NOW).suggestions == ()
