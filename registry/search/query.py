@@ -317,6 +317,25 @@ def search(session: Session, query: SearchQuery, now: datetime) -> SearchResult:
     )
 
 
+def public_accreditation(session: Session, number: str, now: datetime) -> tuple[int, str] | None:
+    """The (id, number as registered) of the public accreditation so numbered, in any case.
+
+    Read from the snapshot's numbers, already folded in memory: a lower-case
+    lookup in SQL would scan the table. Pending accreditations are not public.
+    """
+    with snapshots.lock:
+        snap = snapshots.current(session, now)
+        position = snap.numbers.get(fold(number))
+        entry = snap.entries[position] if position is not None else None
+        if entry is None or entry.status == "pending":
+            return None
+        acc_id = snap.ids[position]  # type: ignore[index]
+    registered = session.scalar(
+        select(SearchEntry.number).where(SearchEntry.accreditation_id == acc_id)
+    )
+    return None if registered is None else (acc_id, registered)
+
+
 FACET_NAMES = ("status", "programme", "field", "place")
 HIT_COLUMNS = (
     SearchEntry.accreditation_id,

@@ -93,7 +93,8 @@ def test_search_twin_matches_the_page(get, app):
     accept = get(f"/search?q={number}", headers={"Accept": "application/json"}).json
     assert api == accept
     assert api["results"][0]["accreditation"] == number
-    page = get(f"/search?q={number}").get_data(as_text=True)
+    assert get(f"/search?q={number}").location == f"/a/{number}"  # a number lands
+    page = get(f"/search?q={number.split('-')[1]}").get_data(as_text=True)
     assert number in page
     for name in ("status", "programme", "field", "place"):
         assert name in api["facets"]
@@ -351,3 +352,24 @@ def test_nothing_found_suggests_the_registers_words(get):
     page = get("/search?q=moistre&status=all").get_data(as_text=True)
     assert 'class="suggestions"' in page
     assert "q=moisture" in page
+
+
+def test_a_certificate_number_lands_in_any_case_and_either_box(get, app):
+    with current.database(app).session() as session:
+        cert = session.scalars(select(Certificate)).first()
+        number, accreditation = cert.number, cert.accreditation.number
+    for typed in (number, number.lower(), number.upper()):
+        for url in (f"/?q={typed}", f"/c?number={typed}", f"/c/{typed}"):
+            response = get(url)
+            if typed == number and url.startswith("/c/"):
+                assert response.status_code == 200
+                continue
+            assert response.status_code == 302, url
+            assert response.location == f"/c/{number}", url
+    assert get(f"/c?number={accreditation.lower()}").location == f"/a/{accreditation}"
+    assert get(f"/c/{accreditation}").location == f"/a/{accreditation}"
+    lower = get(f"/api/v1/certificates/{number.lower()}")
+    assert lower.status_code == 200
+    assert lower.json["certificate"]["number"] == number
+    assert get(f"/?q={accreditation}/R99").status_code == 200  # no such revision: a search
+    assert get(f"/c/{accreditation}/R99").status_code == 404
