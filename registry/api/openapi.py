@@ -364,7 +364,7 @@ def openapi_document() -> dict[str, Any]:
             "status",
             "query",
             {"enum": ["all", *(s.value for s in PUBLIC_STATUSES)]},
-            "Status filter; default valid",
+            "Status filter; empty or absent means every public status",
         ),
         _param("page", "query", {"type": "integer", "minimum": 1}, "Page number"),
         _param("lang", "query", {"enum": ["en", "th"]}, "Language of labels"),

@@ -36,6 +36,15 @@ FACET_LIMIT = 30
 #: Status filter values besides the statuses themselves.
 ALL_STATUSES = "all"
 STATUS_ORDER = {s.value: n for n, s in enumerate(PUBLIC_STATUSES)}
+#: The order results come in: what can be relied on now first, then what may
+#: come back (a suspension ends), then what has ended.
+STATUS_RANK = (
+    AccreditationStatus.VALID.value,
+    AccreditationStatus.PARTIALLY_SUSPENDED.value,
+    AccreditationStatus.SUSPENDED.value,
+    AccreditationStatus.EXPIRED.value,
+    AccreditationStatus.WITHDRAWN.value,
+)
 
 
 class SearchRefused(ValueError):
@@ -48,7 +57,8 @@ class SearchQuery:
     programme: str | None = None
     field: str | None = None
     place: str | None = None
-    status: str = AccreditationStatus.VALID.value
+    #: Every public status unless narrowed: a suspended lab must not look absent.
+    status: str = ALL_STATUSES
     page: int = 1
     per_page: int = PER_PAGE
 
@@ -58,7 +68,7 @@ class SearchQuery:
         raw = args.get("q", "")
         if len(raw) > MAX_TEXT:
             raise SearchRefused(f"the search text is too long: at most {MAX_TEXT} characters")
-        status = args.get("status") or AccreditationStatus.VALID.value
+        status = args.get("status") or ALL_STATUSES
         if status != ALL_STATUSES and status not in STATUS_ORDER:
             raise SearchRefused(f"unknown status {status[:40]!r}")
         programme = args.get("programme") or None
@@ -98,7 +108,7 @@ class SearchQuery:
             "page": self.page,
         }
         values.update(changes)
-        if values["status"] == AccreditationStatus.VALID.value:
+        if values["status"] == ALL_STATUSES:
             values["status"] = None
         if values["page"] == 1:
             values["page"] = None
@@ -260,20 +270,16 @@ def search(session: Session, query: SearchQuery, now: datetime) -> SearchResult:
                 (v for v in values if v.count or v.selected), key=lambda v: (-v.count, v.value)
             )[:FACET_LIMIT]
 
-        # Ranked tiers: the exact number, then name matches, then the rest;
-        # within each, by status (valid first), then by name (the bit order).
+        # Ranked: the exact number, then by status (valid first); within a
+        # status, name matches before scope matches, each by name (the bit order).
         exact = snap.numbers.get(fold(query.text))
         exact_bits = (1 << exact) & result if exact is not None else 0
-        tiers = [exact_bits]
-        if query.terms():
-            tiers.append(name_match & result & ~exact_bits)
-            tiers.append(result & ~name_match & ~exact_bits)
-        else:
-            tiers.append(result & ~exact_bits)
-        ordered = [
+        rest = result & ~exact_bits
+        tiers = [name_match & rest, rest & ~name_match] if query.terms() else [rest]
+        ordered = [exact_bits] + [
             tier & snap.facets.get(("status", status), 0)
+            for status in STATUS_RANK
             for tier in tiers
-            for status in STATUS_ORDER
         ]
         skip = (query.page - 1) * query.per_page
         take = query.per_page

@@ -82,8 +82,11 @@ def test_index_has_a_json_twin(client, register):
     assert statuses[valid.number] == "valid"
     assert statuses[suspended.number] == "suspended"
     by_default = client.get("/", headers={"Accept": "application/json"}).json
-    assert [r["accreditation"] for r in by_default["results"]] == [valid.number]
-    assert by_default["total"] == 1
+    assert [r["accreditation"] for r in by_default["results"]] == [valid.number, suspended.number]
+    assert by_default["total"] == 2
+    assert by_default["query"]["status"] == "all"
+    narrowed = client.get("/?status=valid", headers={"Accept": "application/json"}).json
+    assert [r["accreditation"] for r in narrowed["results"]] == [valid.number]
 
 
 @pytest.mark.parametrize("page", ["abc", "-1", "0", "99999999999999999999", "1%00", "'; DROP"])

@@ -21,10 +21,10 @@ from registry.dates import local_date
 from registry.db import Database
 from registry.register.models import Accreditation
 from registry.register.programmes import Programme
-from registry.register.status import EventKind
+from registry.register.status import PUBLIC_STATUSES, EventKind
 from registry.search.index import reindex
 from registry.search.models import SearchEntry
-from registry.search.query import SearchQuery, SearchRefused, search
+from registry.search.query import STATUS_RANK, SearchQuery, SearchRefused, search
 from registry.search.text import clean_text
 
 from .. import factories
@@ -162,14 +162,17 @@ def test_facets_count_under_every_filter_but_their_own(db):
     )
     session.commit()
     result = search(session, SearchQuery(text=word), NOW)
-    assert result.total == 2  # valid only, by default
+    assert result.total == 3  # every status, by default
     status = {f.value: f.count for f in result.facets["status"]}
     assert status == {"valid": 2, "suspended": 1}
     programme = {f.value: f.count for f in result.facets["programme"]}
-    assert programme == {"testing": 1, "calibration": 1}
+    assert programme == {"testing": 2, "calibration": 1}
     places = {f.value: (f.count, f.label_th) for f in result.facets["place"]}
     assert places["Chon Buri"] == (1, "ชลบุรี")
 
+    valid = search(session, SearchQuery(text=word, status="valid"), NOW)
+    assert valid.total == 2
+    assert {f.value: f.count for f in valid.facets["status"]} == status
     only = search(session, SearchQuery(text=word, place="Chon Buri"), NOW)
     assert [h.number for h in only.hits] == [a.number]
     suspended = search(session, SearchQuery(text=word, status="suspended"), NOW)
@@ -211,7 +214,8 @@ def test_a_decision_shows_in_the_next_search(db):
         reason_en="test",
     )
     session.commit()
-    assert numbers(session, word) == []
+    assert numbers(session, word, status="valid") == []
+    assert numbers(session, word) == [acc.number]
     assert numbers(session, word, status="withdrawn") == [acc.number]
 
 
@@ -220,7 +224,7 @@ def test_expiry_shows_without_any_decision(db):
     word = token()
     acc = body(session, staff, name_en=f"{word} Lab", name_th="แล็บ", valid_until=local_date(NOW))
     session.commit()
-    assert numbers(session, word) == [acc.number]
+    assert numbers(session, word, status="valid") == [acc.number]
     later = NOW + timedelta(days=2)
     result = search(session, SearchQuery(text=word, status="expired"), later)
     assert [h.number for h in result.hits] == [acc.number]
@@ -389,3 +393,45 @@ def test_a_query_that_finds_nothing_suggests_the_registers_own_words(db):
     thai = search(session, SearchQuery(text="ทุเรียนสถ"), NOW)
     assert thai.total == 0 and "ทุเรียนสด" in thai.suggestions
     assert search(session, SearchQuery(text=word), NOW).suggestions == ()
+
+
+def test_every_status_is_found_and_valid_ones_come_first(db):
+    session, staff = db
+    officer, approver = staff
+    word = token()
+    made = {}
+    for kind, name in [
+        (EventKind.WITHDRAWN, "Aaa"),
+        (EventKind.SUSPENDED, "Bbb"),
+        (None, "Ccc"),
+        (None, "Ddd"),
+    ]:
+        acc = body(session, staff, name_en=f"{name} {word} Lab", name_th="แล็บ")
+        if kind is not None:
+            record(
+                session,
+                acc,
+                kind,
+                date(2025, 1, 1),
+                proposed_by=officer,
+                approved_by=approver,
+                reason_en="test",
+            )
+        made[name] = acc.number
+    expired = body(session, staff, name_en=f"Aab {word}", name_th="ก", valid_until=date(2025, 1, 1))
+    session.commit()
+    result = search(session, SearchQuery.from_args({"q": word, "status": ""}), NOW)
+    assert result.query.status == "all"
+    assert [(h.number, h.status) for h in result.hits] == [
+        (made["Ccc"], "valid"),
+        (made["Ddd"], "valid"),
+        (made["Bbb"], "suspended"),
+        (expired.number, "expired"),
+        (made["Aaa"], "withdrawn"),
+    ]
+    narrowed = search(session, SearchQuery(text=word, status="suspended"), NOW)
+    assert [h.number for h in narrowed.hits] == [made["Bbb"]]
+
+
+def test_every_public_status_has_a_rank():
+    assert sorted(STATUS_RANK) == sorted(s.value for s in PUBLIC_STATUSES)
