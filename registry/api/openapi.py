@@ -97,6 +97,23 @@ def _schemas() -> dict[str, Any]:
                             "places_en": STRING,
                             "places_th": STRING,
                             "url": STRING,
+                            "matches": {
+                                "type": "array",
+                                "description": "Scope lines that hold query terms, best first",
+                                "items": _object(
+                                    {
+                                        "product_en": STRING,
+                                        "product_th": STRING,
+                                        "parameter_en": STRING,
+                                        "parameter_th": STRING,
+                                        "method": STRING,
+                                    }
+                                ),
+                            },
+                            "scope_filter": {
+                                "type": "string",
+                                "description": "The terms its scope holds: the record's q",
+                            },
                         }
                     ),
                 },

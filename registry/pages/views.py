@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -29,15 +31,28 @@ from ..certificates.status_lists import signed_status_list
 from ..pki.material import get_pki
 from ..register.status import PUBLIC_STATUSES
 from ..search.query import SearchQuery, SearchRefused, search
+from ..search.text import marks
 from ..web import current
 from ..web.caching import public_page
-from ..web.i18n import agency_name
+from ..web.i18n import agency_name, current_lang
 from ..web.negotiation import respond, wants_json
 from ..web.problems import problem, refused
 from .identifiers import Kind, Landing, landing_for
 from .records import accreditation_record, cab_record, scope_filters
 
 bp = Blueprint("public", __name__)
+
+
+@bp.app_template_global()
+def marked(value: str, terms: Iterable[str]) -> Markup:
+    """``value`` escaped, with the query's terms in ``<mark>``: why a hit matched."""
+    out, last = [], 0
+    for start, end in marks(value, terms):
+        out += [escape(value[last:start]), Markup("<mark>"), escape(value[start:end])]
+        out.append(Markup("</mark>"))
+        last = end
+    out.append(escape(value[last:]))
+    return Markup("").join(out)
 
 
 def landing_url(landing: Landing) -> str:
@@ -63,7 +78,7 @@ def index() -> Any:
         landing = landing_for(current.session(), query.text, now)
         if landing is not None:
             return redirect(landing_url(landing))
-    result = search(current.session(), query, now)
+    result = search(current.session(), query, now, thai_order=current_lang() == "th")
     if wants_json():
         return result.as_json()
     return render_template("search.html", result=result, query=query, statuses=PUBLIC_STATUSES)

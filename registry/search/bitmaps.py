@@ -31,6 +31,7 @@ from datetime import date, datetime
 from threading import RLock
 from typing import Any
 
+from pythainlp.util import collate
 from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session
 
@@ -46,6 +47,8 @@ WORD_FTS = table("search_word_fts", column("rowid"), column("search_word_fts"), 
 #: A set of positions kept as a list when small, as a bitmap when large.
 DENSE = 64
 TERM_CACHE = 2048
+#: Thai-order buckets: a page in Thai order sorts one bucket's hits, not all of them.
+THAI_BUCKETS = 64
 
 
 def bits_of(positions: Iterable[int], size: int) -> int:
@@ -153,6 +156,12 @@ class Snapshot:
     #: Statuses derived in memory since their rows were stored (accreditation id ->).
     statuses: dict[int, str] = field(default_factory=dict)
     _keys: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    #: Each position's rank in Thai dictionary order of the Thai names (positions
+    #: themselves follow the English names). Entries added since the full load
+    #: rank last, as they sit last in English order too.
+    thai_rank: array[int] = field(default_factory=lambda: array("i"))
+    #: Positions by Thai rank, cut into ``THAI_BUCKETS`` consecutive bands.
+    thai_buckets: list[int] = field(default_factory=list)
 
     @property
     def size(self) -> int:
@@ -181,6 +190,9 @@ class Snapshot:
             self.ids.append(acc_id)
             self.entries.append(None)
             self.positions[acc_id] = position
+            self.thai_rank.append(len(self.thai_rank))
+            if self.thai_buckets:
+                self.thai_buckets[-1] |= 1 << position
         else:
             self._clear(position)
         # Facet keys are shared objects: a million copies of ("field", ...) add up.
@@ -271,7 +283,38 @@ ENTRY_COLUMNS = (
     SearchEntry.recheck_on,
     SearchEntry.names,
     SearchEntry.body,
+    SearchEntry.name_th,
 )
+
+
+def in_thai_order(snapshot: Snapshot, bits: int, skip: int, take: int) -> list[int]:
+    """Positions of ``bits`` in Thai name order, after skipping ``skip`` of them."""
+    found: list[int] = []
+    for bucket in snapshot.thai_buckets:
+        band = bits & bucket
+        count = band.bit_count()
+        if skip >= count:
+            skip -= count
+            continue
+        ranked = sorted(iter_bits(band, 0, count), key=snapshot.thai_rank.__getitem__)
+        found += ranked[skip : skip + take - len(found)]
+        skip = 0
+        if len(found) >= take:
+            break
+    return found
+
+
+def _rank_in_thai(snapshot: Snapshot, names_th: list[str]) -> None:
+    """Rank every position by its Thai name, as a Thai dictionary orders words."""
+    order = {name: n for n, name in enumerate(collate(set(names_th)))}
+    ranks = sorted(range(len(names_th)), key=lambda p: (order[names_th[p]], p))
+    snapshot.thai_rank = array("i", bytes(4 * len(ranks)))
+    for rank, position in enumerate(ranks):
+        snapshot.thai_rank[position] = rank
+    band = max(1, -(-len(ranks) // THAI_BUCKETS))
+    snapshot.thai_buckets = [
+        bits_of(ranks[start : start + band], len(ranks)) for start in range(0, len(ranks), band)
+    ] or [0]
 
 
 def _load(snapshot: Snapshot, session: Session, since: int | None) -> None:
@@ -289,9 +332,12 @@ def _load(snapshot: Snapshot, session: Session, since: int | None) -> None:
     for acc_id, facet, value, label in session.execute(facets):
         by_entry[acc_id].append((facet, value, label))
     keyed: dict[tuple[str, str], list[int]] | None = defaultdict(list) if since is None else None
+    names_th: list[str] = []
     for row in session.execute(entries):
         snapshot.place(row.accreditation_id, row, by_entry.get(row.accreditation_id, []), keyed)
+        names_th.append(row.name_th)
     if keyed is not None:
+        _rank_in_thai(snapshot, names_th)
         size = snapshot.size
         snapshot.everything = bits_of(keyed.pop(("", ""), []), size)
         for key, found in keyed.items():

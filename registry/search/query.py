@@ -15,19 +15,21 @@ only reads.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from ..register.models import ScopeItem
 from ..register.programmes import Programme
 from ..register.status import PUBLIC_STATUSES, AccreditationStatus
-from .bitmaps import iter_bits, nearest_words, snapshots, term_bits
+from .bitmaps import in_thai_order, iter_bits, nearest_words, snapshots, term_bits
 from .models import SearchEntry
-from .text import MAX_TEXT, STOP_WORDS, clean_text, fold, has_thai, segment
+from .text import MAX_TEXT, STOP_WORDS, clean_text, contains_pattern, fold, has_thai, segment
 
 MAX_TERMS = 8
 MAX_PAGE = 10_000
@@ -124,6 +126,26 @@ class FacetValue:
 
 
 @dataclass(frozen=True)
+class ScopeLine:
+    """One scope line of a hit that holds a query term: why the hit matched."""
+
+    product_en: str
+    product_th: str
+    parameter_en: str
+    parameter_th: str
+    method: str
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "product_en": self.product_en,
+            "product_th": self.product_th,
+            "parameter_en": self.parameter_en,
+            "parameter_th": self.parameter_th,
+            "method": self.method,
+        }
+
+
+@dataclass(frozen=True)
 class Hit:
     accreditation_id: int
     cab_id: int
@@ -136,6 +158,10 @@ class Hit:
     valid_until: date
     places_en: str
     places_th: str
+    #: The scope lines that hold query terms, best first (at most ``MATCH_LINES``).
+    lines: tuple[ScopeLine, ...] = ()
+    #: The terms its best line holds: what the record page's scope filter is given.
+    scope_terms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -182,6 +208,8 @@ class SearchResult:
                     "places_en": h.places_en,
                     "places_th": h.places_th,
                     "url": f"/a/{h.number}",
+                    "matches": [line.as_json() for line in h.lines],
+                    "scope_filter": " ".join(h.scope_terms),
                 }
                 for h in self.hits
             ],
@@ -203,8 +231,13 @@ class SearchResult:
 # -- reading -----------------------------------------------------------------
 
 
-def search(session: Session, query: SearchQuery, now: datetime) -> SearchResult:
+def search(
+    session: Session, query: SearchQuery, now: datetime, *, thai_order: bool = False
+) -> SearchResult:
     """One page of hits, the total and every facet, under the query's filters.
+
+    Hits come in English name order, or with ``thai_order`` in the Thai
+    dictionary order of their Thai names (for Thai readers).
 
     Each facet is counted under every filter but its own, so that the other
     choices stay visible with their counts.
@@ -289,7 +322,11 @@ def search(session: Session, query: SearchQuery, now: datetime) -> SearchResult:
             if skip >= count:
                 skip -= count
                 continue
-            found = list(iter_bits(tier_bits, skip, take))
+            found = (
+                in_thai_order(snap, tier_bits, skip, take)
+                if thai_order
+                else list(iter_bits(tier_bits, skip, take))
+            )
             positions += found
             skip = 0
             take -= len(found)
@@ -310,7 +347,8 @@ def search(session: Session, query: SearchQuery, now: datetime) -> SearchResult:
         if ids
         else {}
     )
-    hits = [Hit(*rows[i]) for i in ids if i in rows]
+    lines = matching_lines(session, ids, used)
+    hits = [Hit(*rows[i], *lines.get(i, ((), ()))) for i in ids if i in rows]
     if derived:
         hits = [replace(h, status=derived.get(h.accreditation_id, h.status)) for h in hits]
     return SearchResult(
@@ -321,6 +359,55 @@ def search(session: Session, query: SearchQuery, now: datetime) -> SearchResult:
         terms=tuple(used),
         suggestions=suggestions,
     )
+
+
+#: How many matching scope lines a hit shows.
+MATCH_LINES = 3
+LINE_COLUMNS = (
+    ScopeItem.product_en,
+    ScopeItem.product_th,
+    ScopeItem.parameter_en,
+    ScopeItem.parameter_th,
+    ScopeItem.method,
+)
+
+
+def matching_lines(
+    session: Session, ids: list[int], terms: list[str]
+) -> dict[int, tuple[tuple[ScopeLine, ...], tuple[str, ...]]]:
+    """For each hit, its scope lines that hold query terms, and the terms of the best one.
+
+    Read for the page's hits only, after ranking: a line that holds more of
+    the terms comes first.
+    """
+    if not ids or not terms:
+        return {}
+    patterns = [contains_pattern(t) for t in terms]
+    statement = (
+        select(ScopeItem.accreditation_id, *LINE_COLUMNS)
+        .where(ScopeItem.accreditation_id.in_(ids))
+        .where(
+            or_(
+                *(
+                    func.lower(column).like(pattern, escape="\\")
+                    for column in LINE_COLUMNS
+                    for pattern in patterns
+                )
+            )
+        )
+        .distinct()
+    )
+    found: dict[int, list[tuple[tuple[str, ...], ScopeLine]]] = defaultdict(list)
+    for acc_id, *values in session.execute(statement):
+        text = fold(" ".join(v or "" for v in values))
+        inside = tuple(t for t in terms if t in text)
+        found[acc_id].append((inside, ScopeLine(*(v or "" for v in values))))
+    chosen = {}
+    for acc_id, lines in found.items():
+        best = sorted(lines, key=lambda found_line: -len(found_line[0]))[:MATCH_LINES]
+        # The record page's filter wants every term in one line: the best line's.
+        chosen[acc_id] = (tuple(line for _, line in best), best[0][0])
+    return chosen
 
 
 def public_accreditation(session: Session, number: str, now: datetime) -> tuple[int, str] | None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from functools import lru_cache
 
 from pythainlp.tokenize import word_tokenize
@@ -72,3 +73,27 @@ def contains_pattern(term: str) -> str:
     """A LIKE pattern (escape ``\\``) matching ``term`` anywhere, wildcards taken literally."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def marks(value: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    """Where in ``value`` the terms occur, as merged (start, end) spans.
+
+    Matching is on the folded text; where folding changes the length (a
+    German ß) the spans could not be placed, so none are given.
+    """
+    folded = value.casefold()
+    if len(folded) != len(value):
+        return []
+    spans = []
+    for term in terms:
+        start = folded.find(term)
+        while term and start >= 0:
+            spans.append((start, start + len(term)))
+            start = folded.find(term, start + 1)
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged

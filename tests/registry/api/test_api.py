@@ -7,8 +7,10 @@ with openapi-core; the document itself is checked with openapi-spec-validator.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
@@ -16,6 +18,7 @@ import pytest
 from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from openapi_spec_validator import validate
+from pythainlp.util import collate
 from sqlalchemy import select
 
 from registry.api.openapi import openapi_document
@@ -373,3 +376,27 @@ def test_a_certificate_number_lands_in_any_case_and_either_box(get, app):
     assert lower.json["certificate"]["number"] == number
     assert get(f"/?q={accreditation}/R99").status_code == 200  # no such revision: a search
     assert get(f"/c/{accreditation}/R99").status_code == 404
+
+
+def test_results_say_why_they_matched_and_carry_the_query_to_the_record(get):
+    page = get("/search?q=ตะกั่วในข้าว").get_data(as_text=True)
+    assert "<mark>ตะกั่ว</mark>" in page
+    assert '<ul class="matches"' in page
+    link = re.search(r'<a class="name" href="([^"]+)"', page)[1]
+    assert "?q=%E0%B8" in link and link.endswith("#scope")  # the Thai terms go along
+    record = get(html.unescape(link).split("#")[0], headers={"Accept": "application/json"})
+    assert 0 < record.json["scope"]["total"] < record.json["scope"]["in_scope"]
+    data = get("/api/v1/search?q=ตะกั่วในข้าว").json
+    first = data["results"][0]
+    assert first["matches"] and first["scope_filter"]
+    scope = get(f"{first['url']}?q={first['scope_filter']}", headers={"Accept": "application/json"})
+    assert scope.json["scope"]["total"] > 0
+
+
+def test_thai_readers_get_thai_names_first_in_thai_order(get):
+    data = get("/api/v1/search?q=ตะกั่ว&status=valid&lang=th").json  # one tier
+    names = [r["name_th"] for r in data["results"]]
+    assert names == collate(names)
+    page = get("/search?q=ตะกั่ว&status=valid&lang=th").get_data(as_text=True)
+    first = re.search(r'<a class="name" href="[^"]+">([^<]+)</a>', page)[1]
+    assert first == names[0]

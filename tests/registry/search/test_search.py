@@ -19,7 +19,7 @@ from registry.changes import ActorKind, AuditEntry
 from registry.cli.ticks import tick
 from registry.dates import local_date
 from registry.db import Database
-from registry.register.models import Accreditation
+from registry.register.models import Accreditation, ScopeItem
 from registry.register.programmes import Programme
 from registry.register.status import PUBLIC_STATUSES, EventKind
 from registry.search.index import reindex
@@ -435,3 +435,56 @@ def test_every_status_is_found_and_valid_ones_come_first(db):
 
 def test_every_public_status_has_a_rank():
     assert sorted(STATUS_RANK) == sorted(s.value for s in PUBLIC_STATUSES)
+
+
+# -- why it matched, and the Thai order -----------------------------------------
+
+
+def test_each_hit_carries_its_matching_scope_lines(db):
+    session, staff = db
+    acc = catalogue_body(session, staff)
+    acc.scope_items.append(
+        ScopeItem(
+            site=acc.scope_items[0].site,
+            field_en="Chemical testing",
+            field_th="การทดสอบทางเคมี",
+            product_en="Drinking water",
+            product_th="น้ำดื่ม",
+            parameter_en="Nitrate",
+            parameter_th="ไนเตรต",
+            method="APHA 4500",
+        )
+    )
+    session.flush()
+    reindex(session, NOW, version.bump(session, NOW), [acc.id])
+    session.commit()
+    result = search(session, SearchQuery(text="ตะกั่วในข้าว"), NOW)
+    [hit] = result.hits
+    assert result.terms == ("ตะกั่ว", "ข้าว")
+    assert [(line.product_th, line.parameter_th) for line in hit.lines] == [("ข้าวสาร", "ตะกั่ว")]
+    assert hit.scope_terms == ("ตะกั่ว", "ข้าว")
+    [row] = result.as_json()["results"]
+    assert row["matches"][0]["method"] == "AOAC 999.11"
+    assert row["scope_filter"] == "ตะกั่ว ข้าว"
+    # A term only the name holds matches no line and is left out of the filter.
+    word = acc.cab.name_en.split()[0]
+    [by_name] = search(session, SearchQuery(text=f"{word} rice"), NOW).hits
+    assert by_name.scope_terms == ("rice",)
+
+
+def test_thai_readers_get_hits_in_thai_dictionary_order(db):
+    session, staff = db
+    word = token()
+    # English order A, B, C; Thai order ก (เกษตร: its leading vowel is not sorted on), ข, ร.
+    a = body(session, staff, name_en=f"Aaa {word}", name_th="โรงงานทดสอบ")
+    b = body(session, staff, name_en=f"Bbb {word}", name_th="เกษตรทดสอบ")
+    c = body(session, staff, name_en=f"Ccc {word}", name_th="ขอนแก่นทดสอบ")
+    session.commit()
+    assert numbers(session, word) == [a.number, b.number, c.number]
+    thai = search(session, SearchQuery(text=word), NOW, thai_order=True)
+    assert [h.number for h in thai.hits] == [b.number, c.number, a.number]
+    paged = [
+        search(session, SearchQuery(text=word, page=p, per_page=1), NOW, thai_order=True).hits
+        for p in (1, 2, 3)
+    ]
+    assert [h.number for page in paged for h in page] == [b.number, c.number, a.number]
