@@ -99,6 +99,10 @@ class Settings:
     log_origin_value: str | None = None
     #: Witnesses asked to cosign each checkpoint: ``vkey|URL``, comma-separated.
     log_witnesses: tuple[str, ...] = ()
+    #: The licence the open data (API, exports, feeds) is published under: a
+    #: reuser must be told, and an agency may choose another (OGL, CC0).
+    data_licence: str = "CC BY 4.0"
+    data_licence_url: str = "https://creativecommons.org/licenses/by/4.0/"
 
     @property
     def log_origin(self) -> str:
@@ -197,6 +201,8 @@ TOP_LEVEL: dict[str, tuple[str, Callable[[str], Any]]] = {
     "TSA_URL": ("tsa_url", str),
     "LOG_ORIGIN": ("log_origin_value", str),
     "LOG_WITNESSES": ("log_witnesses", lambda v: tuple(w for w in v.split(",") if w.strip())),
+    "DATA_LICENCE": ("data_licence", str),
+    "DATA_LICENCE_URL": ("data_licence_url", str),
 }
 KEY_STORE: dict[str, tuple[str, Callable[[str], Any]]] = {
     "KEY_STORE": ("kind", str),

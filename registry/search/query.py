@@ -34,6 +34,7 @@ from .text import MAX_TEXT, STOP_WORDS, clean_text, contains_pattern, fold, has_
 MAX_TERMS = 8
 MAX_PAGE = 10_000
 PER_PAGE = 20
+MAX_PER_PAGE = 100
 FACET_LIMIT = 30
 #: Status filter values besides the statuses themselves.
 ALL_STATUSES = "all"
@@ -79,6 +80,11 @@ class SearchQuery:
         page_raw = args.get("page", "1") or "1"
         if not page_raw.isdigit() or not 1 <= int(page_raw[:6]) <= MAX_PAGE:
             raise SearchRefused(f"the page must be a number from 1 to {MAX_PAGE}")
+        per_page_raw = args.get("per_page", "") or str(PER_PAGE)
+        if not (per_page_raw.isascii() and per_page_raw.isdigit()) or not (
+            1 <= int(per_page_raw[:6]) <= MAX_PER_PAGE
+        ):
+            raise SearchRefused(f"per_page must be a number from 1 to {MAX_PER_PAGE}")
         return cls(
             text=clean_text(raw),
             programme=programme,
@@ -86,6 +92,7 @@ class SearchQuery:
             place=(args.get("place") or None) and clean_text(args["place"])[:200],
             status=status,
             page=int(page_raw),
+            per_page=int(per_page_raw),
         )
 
     def terms(self) -> list[str]:
@@ -108,12 +115,15 @@ class SearchQuery:
             "place": self.place,
             "status": self.status,
             "page": self.page,
+            "per_page": self.per_page,
         }
         values.update(changes)
         if values["status"] == ALL_STATUSES:
             values["status"] = None
         if values["page"] == 1:
             values["page"] = None
+        if values["per_page"] == PER_PAGE:
+            values["per_page"] = None
         return {k: str(v) for k, v in values.items() if v}
 
 

@@ -7,7 +7,7 @@ buyer scanning codes on a trade-fair stand must never be refused.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -34,9 +34,18 @@ def _unlimited() -> bool:
     return endpoint not in LIMITED and not endpoint.startswith("api.")
 
 
+def _retry_after_only_when_limited(response: Response) -> Response:
+    """Flask-Limiter sends ``Retry-After`` on every answer; it means "wait" only on a 429."""
+    if response.status_code != 429:
+        response.headers.pop("Retry-After", None)
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", current.settings(app).rate_limit_storage)
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    # Registered first so that it runs last, after the limiter has added its headers.
+    app.after_request(_retry_after_only_when_limited)
     limiter.init_app(app)
 
 
