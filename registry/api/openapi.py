@@ -404,7 +404,7 @@ def openapi_document(
         _param(
             "status",
             "query",
-            {"enum": ["all", *(s.value for s in PUBLIC_STATUSES)]},
+            {"enum": ["", "all", *(s.value for s in PUBLIC_STATUSES)]},
             "Status filter; empty or absent means every public status",
         ),
         _param("page", "query", {"type": "integer", "minimum": 1}, "Page number"),

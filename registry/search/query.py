@@ -29,7 +29,7 @@ from ..register.programmes import Programme
 from ..register.status import PUBLIC_STATUSES, AccreditationStatus
 from .bitmaps import in_thai_order, iter_bits, nearest_words, snapshots, term_bits
 from .models import SearchEntry
-from .text import MAX_TEXT, STOP_WORDS, clean_text, contains_pattern, fold, has_thai, segment
+from .text import MAX_TEXT, clean_text, contains_pattern, fold, has_thai, query_terms, segment
 
 MAX_TERMS = 8
 MAX_PAGE = 10_000
@@ -96,15 +96,7 @@ class SearchQuery:
         )
 
     def terms(self) -> list[str]:
-        """The words as typed, folded, without repeats or stop words.
-
-        A query of stop words only ("the") keeps them: it then means what it says.
-        """
-        seen: dict[str, None] = {}
-        for word in fold(self.text).split():
-            seen.setdefault(word, None)
-        kept = [w for w in seen if w not in STOP_WORDS] or list(seen)
-        return kept[:MAX_TERMS]
+        return query_terms(self.text, MAX_TERMS)
 
     def as_args(self, **changes: Any) -> dict[str, str]:
         """The query as URL parameters, with ``changes``; defaults are left out."""

@@ -64,6 +64,28 @@ def segment(term: str) -> tuple[str, ...]:
     return kept or (term,)
 
 
+def query_terms(text: str, limit: int = 8) -> list[str]:
+    """The words of a query as typed, folded, without repeats or stop words.
+
+    A query of stop words only ("the") keeps them: it then means what it says.
+    """
+    seen = dict.fromkeys(fold(text).split())
+    kept = [w for w in seen if w not in STOP_WORDS] or list(seen)
+    return kept[:limit]
+
+
+def filter_words(text: str, limit: int = 8) -> list[str]:
+    """What a record page's scope filter matches: the query's terms, Thai ones cut into words.
+
+    Search tries a Thai term whole before cutting it, because over a whole
+    register a short piece matches far more than was meant; within one
+    record's scope every piece must still lie in the same line, so cutting at
+    once loses nothing that matters and saves a second query.
+    """
+    words = [p for t in query_terms(text) for p in (segment(t) if has_thai(t) else (t,))]
+    return list(dict.fromkeys(words))[:limit]
+
+
 def words_of(body: str) -> set[str]:
     """The words a body is matched by: a query term must lie inside one of them."""
     return {w[:MAX_WORD] for w in body.split()}

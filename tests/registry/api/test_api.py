@@ -507,3 +507,11 @@ def test_the_licence_is_in_the_document_the_exports_and_the_footer(get, tmp_path
     validate(document)
     assert document["info"]["license"]["name"] == "OGL-UK-3.0"
     assert "OGL-UK-3.0</a>" in other.get("/").get_data(as_text=True)
+
+
+def test_the_record_page_filter_takes_thai_as_written(get):
+    hit = get("/api/v1/search?q=ตะกั่ว ข้าวสาร").json["results"][0]
+    url = hit["url"]
+    spaced = get(f"{url}?q=ตะกั่ว", headers={"Accept": "application/json"}).json["scope"]
+    written = get(f"{url}?q=ตะกั่วใน", headers={"Accept": "application/json"}).json["scope"]
+    assert written["total"] == spaced["total"] > 0
