@@ -38,15 +38,26 @@ from sqlalchemy.orm import Session
 from .. import version
 from ..dates import local_date
 from ..db import cache_key
+from ..register.models import ScopeItem
 from .index import derived
 from .models import SearchEntry, SearchFacet, SearchWord
-from .text import contains_pattern, words_of
+from .text import contains_pattern, fold, words_of
 
 #: SQLite only: the FTS5 table over ``search_word`` (migration 0003).
 WORD_FTS = table("search_word_fts", column("rowid"), column("search_word_fts"), column("word"))
 #: A set of positions kept as a list when small, as a bitmap when large.
 DENSE = 64
 TERM_CACHE = 2048
+#: How many accreditations' scope lines a snapshot keeps for "why it matched".
+LINE_CACHE = 4096
+#: The columns of a scope line as a hit shows it: product, parameter, method.
+LINE_COLUMNS = (
+    ScopeItem.product_en,
+    ScopeItem.product_th,
+    ScopeItem.parameter_en,
+    ScopeItem.parameter_th,
+    ScopeItem.method,
+)
 #: Thai-order buckets: a page in Thai order sorts one bucket's hits, not all of them.
 THAI_BUCKETS = 64
 
@@ -162,6 +173,10 @@ class Snapshot:
     thai_rank: array[int] = field(default_factory=lambda: array("i"))
     #: Positions by Thai rank, cut into ``THAI_BUCKETS`` consecutive bands.
     thai_buckets: list[int] = field(default_factory=list)
+    #: Recently shown hits' distinct scope lines (folded text, columns), least recent first.
+    lines: OrderedDict[int, tuple[tuple[str, tuple[str, ...]], ...]] = field(
+        default_factory=OrderedDict
+    )
 
     @property
     def size(self) -> int:
@@ -195,6 +210,7 @@ class Snapshot:
                 self.thai_buckets[-1] |= 1 << position
         else:
             self._clear(position)
+        self.lines.pop(acc_id, None)
         # Facet keys are shared objects: a million copies of ("field", ...) add up.
         labels = self.labels
         keys: list[tuple[str, str]] = []
@@ -389,6 +405,38 @@ def matching_words(session: Session, term: str) -> list[str]:
         # PostgreSQL's GIN trigram index serves LIKE; SQLite scans for 1-2 letters.
         statement = select(SearchWord.word).where(SearchWord.word.like(pattern, escape="\\"))
     return list(session.scalars(statement))
+
+
+def scope_lines(
+    snapshot: Snapshot, session: Session, ids: list[int]
+) -> dict[int, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """Each accreditation's distinct scope lines, folded for matching; kept for the next page.
+
+    A hit's lines change only when its entry does (``place`` drops them), and
+    the same popular hits come back page after page: reading them once saves
+    the database a scan of their scope on every search.
+    """
+    cache = snapshot.lines
+    missing = [i for i in ids if i not in cache]
+    if missing:
+        fetched: dict[int, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
+        statement = (
+            select(ScopeItem.accreditation_id, *LINE_COLUMNS)
+            .where(ScopeItem.accreditation_id.in_(missing))
+            .distinct()
+        )
+        for acc_id, *values in session.execute(statement):
+            columns = tuple(v or "" for v in values)
+            fetched[acc_id].append((fold(" ".join(columns)), columns))
+        for acc_id in missing:
+            cache[acc_id] = tuple(fetched.get(acc_id, ()))
+    found = {}
+    for acc_id in ids:
+        cache.move_to_end(acc_id)
+        found[acc_id] = cache[acc_id]
+    while len(cache) > LINE_CACHE:
+        cache.popitem(last=False)
+    return found
 
 
 def term_bits(snapshot: Snapshot, session: Session, term: str) -> tuple[int, int]:

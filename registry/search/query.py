@@ -15,21 +15,26 @@ only reads.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..register.models import ScopeItem
 from ..register.programmes import Programme
 from ..register.status import PUBLIC_STATUSES, AccreditationStatus
-from .bitmaps import in_thai_order, iter_bits, nearest_words, snapshots, term_bits
+from .bitmaps import (
+    in_thai_order,
+    iter_bits,
+    nearest_words,
+    scope_lines,
+    snapshots,
+    term_bits,
+)
 from .models import SearchEntry
-from .text import MAX_TEXT, clean_text, contains_pattern, fold, has_thai, query_terms, segment
+from .text import MAX_TEXT, clean_text, fold, has_thai, query_terms, segment
 
 MAX_TERMS = 8
 MAX_PAGE = 10_000
@@ -338,6 +343,7 @@ def search(
         derived = {i: snap.statuses[i] for i in ids if i in snap.statuses}
         total = result.bit_count()
         suggestions = nearest_words(snap, missing) if not total else ()
+        lines = scope_lines(snap, session, ids) if ids and used else {}
 
     rows = (
         {
@@ -349,8 +355,8 @@ def search(
         if ids
         else {}
     )
-    lines = matching_lines(session, ids, used)
-    hits = [Hit(*rows[i], *lines.get(i, ((), ()))) for i in ids if i in rows]
+    matches = matching_lines(lines, used)
+    hits = [Hit(*rows[i], *matches.get(i, ((), ()))) for i in ids if i in rows]
     if derived:
         hits = [replace(h, status=derived.get(h.accreditation_id, h.status)) for h in hits]
     return SearchResult(
@@ -365,50 +371,27 @@ def search(
 
 #: How many matching scope lines a hit shows.
 MATCH_LINES = 3
-LINE_COLUMNS = (
-    ScopeItem.product_en,
-    ScopeItem.product_th,
-    ScopeItem.parameter_en,
-    ScopeItem.parameter_th,
-    ScopeItem.method,
-)
 
 
 def matching_lines(
-    session: Session, ids: list[int], terms: list[str]
+    lines: dict[int, tuple[tuple[str, tuple[str, ...]], ...]], terms: list[str]
 ) -> dict[int, tuple[tuple[ScopeLine, ...], tuple[str, ...]]]:
     """For each hit, its scope lines that hold query terms, and the terms of the best one.
 
-    Read for the page's hits only, after ranking: a line that holds more of
-    the terms comes first.
+    A line that holds more of the terms comes first.
     """
-    if not ids or not terms:
-        return {}
-    patterns = [contains_pattern(t) for t in terms]
-    statement = (
-        select(ScopeItem.accreditation_id, *LINE_COLUMNS)
-        .where(ScopeItem.accreditation_id.in_(ids))
-        .where(
-            or_(
-                *(
-                    func.lower(column).like(pattern, escape="\\")
-                    for column in LINE_COLUMNS
-                    for pattern in patterns
-                )
-            )
-        )
-        .distinct()
-    )
-    found: dict[int, list[tuple[tuple[str, ...], ScopeLine]]] = defaultdict(list)
-    for acc_id, *values in session.execute(statement):
-        text = fold(" ".join(v or "" for v in values))
-        inside = tuple(t for t in terms if t in text)
-        found[acc_id].append((inside, ScopeLine(*(v or "" for v in values))))
     chosen = {}
-    for acc_id, lines in found.items():
-        best = sorted(lines, key=lambda found_line: -len(found_line[0]))[:MATCH_LINES]
+    for acc_id, held in lines.items():
+        found = [
+            (inside, columns)
+            for folded, columns in held
+            if (inside := tuple(t for t in terms if t in folded))
+        ]
+        if not found:
+            continue
+        best = sorted(found, key=lambda line: (-len(line[0]), line[1]))[:MATCH_LINES]
         # The record page's filter wants every term in one line: the best line's.
-        chosen[acc_id] = (tuple(line for _, line in best), best[0][0])
+        chosen[acc_id] = (tuple(ScopeLine(*columns) for _, columns in best), best[0][0])
     return chosen
 
 

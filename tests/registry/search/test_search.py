@@ -443,6 +443,10 @@ def test_every_public_status_has_a_rank():
 def test_each_hit_carries_its_matching_scope_lines(db):
     session, staff = db
     acc = catalogue_body(session, staff)
+    session.commit()
+    [before] = search(session, SearchQuery(text="rice nitrate"), NOW).hits or [None]
+    assert before is None  # no nitrate yet; the hit's lines are now read and kept
+    assert search(session, SearchQuery(text="rice"), NOW).hits[0].lines
     acc.scope_items.append(
         ScopeItem(
             site=acc.scope_items[0].site,
@@ -470,6 +474,9 @@ def test_each_hit_carries_its_matching_scope_lines(db):
     word = acc.cab.name_en.split()[0]
     [by_name] = search(session, SearchQuery(text=f"{word} rice"), NOW).hits
     assert by_name.scope_terms == ("rice",)
+    # The kept lines follow the register: the item added above is there.
+    [both] = search(session, SearchQuery(text="ข้าวสาร nitrate"), NOW).hits
+    assert sorted(line.parameter_en for line in both.lines) == ["Lead (Pb)", "Nitrate"]
 
 
 def test_thai_readers_get_hits_in_thai_dictionary_order(db):
