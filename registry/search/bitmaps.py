@@ -167,6 +167,8 @@ class Snapshot:
     #: Statuses derived in memory since their rows were stored (accreditation id ->).
     statuses: dict[int, str] = field(default_factory=dict)
     _keys: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    _initials: dict[str, list[str]] = field(default_factory=dict)
+    _initials_size: int = -1
     #: Each position's rank in Thai dictionary order of the Thai names (positions
     #: themselves follow the English names). Entries added since the full load
     #: rank last, as they sit last in English order too.
@@ -181,6 +183,16 @@ class Snapshot:
     @property
     def size(self) -> int:
         return len(self.ids)
+
+    def words_by_initial(self) -> dict[str, list[str]]:
+        """The vocabulary by first letter, for suggestions; remade when it has grown."""
+        if self._initials_size != len(self.vocabulary):
+            grouped: dict[str, list[str]] = defaultdict(list)
+            for word in self.vocabulary:
+                grouped[word[:1]].append(word)
+            self._initials = dict(grouped)
+            self._initials_size = len(self.vocabulary)
+        return self._initials
 
     def word_ids(self, text: str) -> array[int]:
         vocabulary = self.vocabulary
@@ -464,14 +476,18 @@ SUGGESTIONS = 5
 def nearest_words(snapshot: Snapshot, terms: Iterable[str]) -> tuple[str, ...]:
     """The register's own words closest in spelling to terms that matched nothing.
 
-    Only words of about the same length are compared: difflib's ratio would
-    reject the rest anyway, and the register may hold a million words.
+    Only words with the same first letter and about the same length are
+    compared: a slip is rarely in the first letter, difflib's ratio rejects
+    the rest anyway, and the register may hold a million words.
     """
+    by_initial = snapshot.words_by_initial()
     found: dict[str, None] = {}
     for term in terms:
         size = len(term)
         slack = max(2, size // 3)
-        candidates = [w for w in snapshot.vocabulary if abs(len(w) - size) <= slack and w != term]
+        candidates = [
+            w for w in by_initial.get(term[:1], ()) if abs(len(w) - size) <= slack and w != term
+        ]
         for word in difflib.get_close_matches(term, candidates, n=SUGGESTIONS, cutoff=0.7):
             found.setdefault(word, None)
     return tuple(found)[:SUGGESTIONS]
