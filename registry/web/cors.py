@@ -21,13 +21,17 @@ EXPOSED_HEADERS = (
 
 
 def is_public_read() -> bool:
+    """A GET (or its preflight) of an open-data address, or a GET of one that does not exist.
+
+    A 404 under ``/api/v1/`` carries the header too, so that a browser app can
+    read why; a route that takes no GET (the upload) never does.
+    """
+    if not request.path.startswith(PUBLIC_PREFIXES):
+        return False
     rule = request.url_rule
-    return (
-        rule is not None
-        and "GET" in (rule.methods or ())
-        and request.method in ("GET", "HEAD", "OPTIONS")
-        and request.path.startswith(PUBLIC_PREFIXES)
-    )
+    if rule is None:
+        return request.method in ("GET", "HEAD")
+    return "GET" in (rule.methods or ()) and request.method in ("GET", "HEAD", "OPTIONS")
 
 
 def cors_headers(response: Response) -> Response:

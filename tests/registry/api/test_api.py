@@ -252,6 +252,7 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path):
 def test_errors_are_problems_not_traces(get, app):
     missing = app.test_client().get("/api/v1/nothing-here")
     assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
+    assert missing.headers["Access-Control-Allow-Origin"] == "*"  # a browser app can read it
     assert get("/nothing-here").mimetype == "text/html"
 
 
