@@ -44,8 +44,8 @@ class Landing:
 def landing_for(session: Session, typed: str, now: datetime) -> Landing | None:
     """The record ``typed`` names, or None when it is not an identifier in the register."""
     text = clean_text(typed)
-    if not text or len(text) > 80:
-        return None
+    if len(text) > 80 or not any(c.isdigit() for c in text):
+        return None  # every identifier has digits: a plain search costs no lookup
     if _JURISTIC.match(text):
         digits = re.sub(r"[ -]", "", text)
         if len(digits) == 13:
