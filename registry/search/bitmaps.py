@@ -41,7 +41,7 @@ from ..db import cache_key
 from ..register.models import ScopeItem
 from .index import derived
 from .models import SearchEntry, SearchFacet, SearchWord
-from .text import contains_pattern, fold, words_of
+from .text import contains_pattern, fold, load_segmenter, words_of
 
 #: SQLite only: the FTS5 table over ``search_word`` (migration 0003).
 WORD_FTS = table("search_word_fts", column("rowid"), column("search_word_fts"), column("word"))
@@ -366,6 +366,7 @@ def _load(snapshot: Snapshot, session: Session, since: int | None) -> None:
         names_th.append(row.name_th)
     if keyed is not None:
         _rank_in_thai(snapshot, names_th)
+        load_segmenter()  # with the index: the first Thai query should not pay for it
         size = snapshot.size
         snapshot.everything = bits_of(keyed.pop(("", ""), []), size)
         for key, found in keyed.items():
