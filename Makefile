@@ -8,6 +8,8 @@ DEMO ?= 500
 CERTIFICATES ?= 20
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# What certificates and QR codes point at: this server unless ACCREDIT_PUBLIC_URL says otherwise.
+PUBLIC_URL ?= $(or $(ACCREDIT_PUBLIC_URL),http://$(HOST):$(PORT))
 
 # Debian packages the tests drive for real: pdfsig/pdftoppm, qpdf, SoftHSM2,
 # certutil (NSS) and the browser. Kept in this one list.
@@ -45,8 +47,8 @@ system-deps:
 	fi
 
 run: setup
-	$(BIN)/accredit init --demo $(DEMO) --issue $(CERTIFICATES)
-	$(BIN)/accredit run --host $(HOST) --port $(PORT)
+	ACCREDIT_PUBLIC_URL=$(PUBLIC_URL) $(BIN)/accredit init --demo $(DEMO) --issue $(CERTIFICATES)
+	ACCREDIT_PUBLIC_URL=$(PUBLIC_URL) $(BIN)/accredit run --host $(HOST) --port $(PORT)
 
 test: setup system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)

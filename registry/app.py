@@ -27,7 +27,7 @@ from .pki import material
 from .pki import routes as pki
 from .settings import Settings
 from .verification import views as verification
-from .web import caching, current, i18n, limits, problems, security
+from .web import caching, cors, current, i18n, limits, problems, security
 from .web.uploads import InMemoryRequest
 
 #: ``templates/`` at the top of the checkout, carried inside the package (a link).
@@ -62,6 +62,7 @@ def create_app(
     limits.init_app(app)
     problems.init_app(app)
     security.init_app(app)
+    cors.init_app(app)
     office_auth.init_app(app)
 
     app.register_blueprint(pages.bp)

@@ -114,6 +114,10 @@ class Settings:
     verify_memory_mb: int = 2048
     #: A worker is replaced after this many files (whatever a file leaves behind).
     verify_files_per_process: int = 200
+    #: The licence the open data (API, exports, feeds) is published under: a
+    #: reuser must be told, and an agency may choose another (OGL, CC0).
+    data_licence: str = "CC BY 4.0"
+    data_licence_url: str = "https://creativecommons.org/licenses/by/4.0/"
 
     @property
     def log_origin(self) -> str:
@@ -222,6 +226,8 @@ TOP_LEVEL: dict[str, tuple[str, Callable[[str], Any]]] = {
     "VERIFY_REQUEST_SECONDS": ("verify_request_seconds", _number("VERIFY_REQUEST_SECONDS")),
     "VERIFY_MEMORY_MB": ("verify_memory_mb", _number("VERIFY_MEMORY_MB")),
     "VERIFY_FILES_PER_PROCESS": ("verify_files_per_process", _number("VERIFY_FILES_PER_PROCESS")),
+    "DATA_LICENCE": ("data_licence", str),
+    "DATA_LICENCE_URL": ("data_licence_url", str),
 }
 KEY_STORE: dict[str, tuple[str, Callable[[str], Any]]] = {
     "KEY_STORE": ("kind", str),

@@ -8,6 +8,8 @@ from verifier.report import CHECK_NAMES, CertificateStatus, DocumentVerdict, Ver
 
 from ..register.programmes import Programme
 from ..register.status import PUBLIC_STATUSES
+from ..search.query import MAX_PER_PAGE, PER_PAGE
+from ..settings import Settings
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -68,6 +70,16 @@ def _schemas() -> dict[str, Any]:
                         "status": STRING,
                     }
                 ),
+                "terms": {
+                    "type": "array",
+                    "items": STRING,
+                    "description": "The words matched, after Thai segmentation and stop words",
+                },
+                "suggestions": {
+                    "type": "array",
+                    "items": STRING,
+                    "description": "When nothing matched: the register's words nearest the query",
+                },
                 "total": INTEGER,
                 "page": INTEGER,
                 "pages": INTEGER,
@@ -87,6 +99,23 @@ def _schemas() -> dict[str, Any]:
                             "places_en": STRING,
                             "places_th": STRING,
                             "url": STRING,
+                            "matches": {
+                                "type": "array",
+                                "description": "Scope lines that hold query terms, best first",
+                                "items": _object(
+                                    {
+                                        "product_en": STRING,
+                                        "product_th": STRING,
+                                        "parameter_en": STRING,
+                                        "parameter_th": STRING,
+                                        "method": STRING,
+                                    }
+                                ),
+                            },
+                            "scope_filter": {
+                                "type": "string",
+                                "description": "The terms its scope holds: the record's q",
+                            },
                         }
                     ),
                 },
@@ -322,11 +351,30 @@ LIMITED = {
 }
 
 
+#: Taken by every operation: the language of labels and messages.
+LANG = {
+    "name": "lang",
+    "in": "query",
+    "required": False,
+    "schema": {"enum": ["en", "th"]},
+    "description": "Language of labels and messages",
+}
+
+
 def _get(summary: str, schema: str, parameters: list[dict[str, Any]], *errors: int) -> Any:
+    """A GET operation; every one refuses unknown query parameters, hence its 400."""
     responses: dict[str, Any] = {"200": _json(schema, summary), "429": LIMITED}
-    for code in errors:
+    for code in sorted({400, *errors}):
         responses[str(code)] = _problem("Bad request" if code == 400 else "Not found")
+    named = {p["name"] for p in parameters}
+    parameters = [*parameters, *([LANG] if "lang" not in named else [])]
     return {"get": {"summary": summary, "parameters": parameters, "responses": responses}}
+
+
+def query_parameters(document: dict[str, Any], path: str) -> list[str]:
+    """The query parameters the document lists for ``path``'s GET: all that it accepts."""
+    operation = document["paths"].get(path, {}).get("get", {})
+    return [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
 
 
 def _param(name: str, where: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -339,7 +387,10 @@ def _param(name: str, where: str, schema: dict[str, Any], description: str) -> d
     }
 
 
-def openapi_document() -> dict[str, Any]:
+def openapi_document(
+    licence: str = Settings.data_licence, licence_url: str = Settings.data_licence_url
+) -> dict[str, Any]:
+    """The document; the licence is the instance's (``ACCREDIT_DATA_LICENCE``)."""
     query = [
         _param(
             "q",
@@ -353,11 +404,22 @@ def openapi_document() -> dict[str, Any]:
         _param(
             "status",
             "query",
-            {"enum": ["all", *(s.value for s in PUBLIC_STATUSES)]},
-            "Status filter; default valid",
+            {"enum": ["", "all", *(s.value for s in PUBLIC_STATUSES)]},
+            "Status filter; empty or absent means every public status",
         ),
         _param("page", "query", {"type": "integer", "minimum": 1}, "Page number"),
-        _param("lang", "query", {"enum": ["en", "th"]}, "Language of labels"),
+        _param(
+            "per_page",
+            "query",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE, "default": PER_PAGE},
+            f"Results per page, at most {MAX_PER_PAGE}",
+        ),
+        _param(
+            "lang",
+            "query",
+            {"enum": ["en", "th"]},
+            "Language of labels; th also orders results by their Thai names",
+        ),
     ]
     return {
         "openapi": "3.1.0",
@@ -366,7 +428,9 @@ def openapi_document() -> dict[str, Any]:
             "version": "1.0.0",
             "description": "The public register of accredited bodies and the certificate "
             "verifier. Every public page has the same content here as JSON. Codes are "
-            "stable English words; labels on pages are translated.",
+            "stable English words; labels on pages are translated. Unknown query "
+            "parameters are refused with 400. Public GET endpoints allow any origin (CORS).",
+            "license": {"name": licence, "url": licence_url},
         },
         "servers": [{"url": "/"}],
         "paths": {
@@ -409,11 +473,13 @@ def openapi_document() -> dict[str, Any]:
             "/api/v1/openapi.json": {
                 "get": {
                     "summary": "This document",
+                    "parameters": [],
                     "responses": {
                         "200": {
                             "description": "OpenAPI 3.1",
                             "content": {"application/json": {"schema": {"type": "object"}}},
-                        }
+                        },
+                        "400": _problem("Unknown query parameter"),
                     },
                 }
             },

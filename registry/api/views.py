@@ -7,14 +7,53 @@ validates every response against.
 
 from __future__ import annotations
 
+import re
+from functools import lru_cache
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, jsonify, request
+from flask_babel import gettext as _
 
 from ..pages import views as public
-from .openapi import openapi_document
+from ..web import current
+from ..web.problems import problem
+from .openapi import openapi_document, query_parameters
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+#: ``<int:cab_id>`` in a Flask rule is ``{cab_id}`` in an OpenAPI path.
+_RULE_PART = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
+
+
+@lru_cache(maxsize=64)
+def known_parameters(rule: str) -> list[str]:
+    return query_parameters(openapi_document(), _RULE_PART.sub(r"{\1}", rule))
+
+
+@bp.before_request
+def refuse_unknown_parameters() -> Any:
+    """A misspelt parameter (``per-page``, ``stauts``) is an error, not silently ignored.
+
+    The known ones are those the OpenAPI document lists, so the document and
+    the check cannot disagree.
+    """
+    rule = request.url_rule
+    if rule is None or request.method not in ("GET", "HEAD"):
+        return None
+    known = known_parameters(rule.rule)
+    unknown = sorted(set(request.args) - set(known))
+    if not unknown:
+        return None
+    return problem(
+        400,
+        "unknown_parameter",
+        _("Unknown query parameter"),
+        _(
+            "Not a parameter here: %(unknown)s. Known parameters: %(known)s.",
+            unknown=", ".join(u[:40] for u in unknown[:5]),
+            known=", ".join(known) or _("none"),
+        ),
+    )
 
 
 @bp.get("/search")
@@ -44,7 +83,8 @@ def qr(token: str) -> Any:
 
 @bp.get("/openapi.json")
 def openapi() -> Any:
-    response = jsonify(openapi_document())
+    settings = current.settings()
+    response = jsonify(openapi_document(settings.data_licence, settings.data_licence_url))
     response.cache_control.public = True
     response.cache_control.max_age = 3600
     return response

@@ -10,6 +10,8 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import func, select
 
+from verifier.qr import PATH_MARKER, token_of
+
 from ..certificates.issuance import IssuanceRefused, find_accreditation, issue
 from ..certificates.models import Certificate
 from ..certificates.pdf.document import MissingGlyphs
@@ -57,10 +59,33 @@ def issue_demo_certificates(count: int) -> None:
         except IssuanceRefused:
             continue
         issued.append(made.certificate)
-    for cert in issued[:3]:
-        click.echo(f"demo certificate {cert.number}: {cert.qr_url}")
     click.echo(f"demo certificates: {len(issued)} issued, {(have or 0) + len(issued)} in all")
     publish_log()
+
+
+#: How many certificates' QR addresses a run prints.
+SHOWN_QR_URLS = 3
+
+
+def echo_qr_urls() -> None:
+    """Print a few certificates' QR addresses, as this instance serves them.
+
+    The signed payload does not name the host, so the address is built on
+    this run's public URL: a certificate issued while the register ran on
+    another port opens here too (its printed PDF keeps the old address).
+    """
+    public_url = settings().public_url
+    with database().session() as session:
+        urls = session.execute(
+            select(Certificate.number, Certificate.qr_url)
+            .where(Certificate.qr_url.is_not(None))
+            .order_by(Certificate.id.desc())
+            .limit(SHOWN_QR_URLS)
+        ).all()
+    for number, url in reversed(urls):
+        click.echo(
+            f"certificate {number}: {public_url.rstrip('/').upper()}{PATH_MARKER}{token_of(url)}"
+        )
 
 
 @click.command("issue")

@@ -6,12 +6,14 @@ import os
 import shutil
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
 from .base import require_schema, settings
+from .certificates import echo_qr_urls
 from .ticks import start_daily_ticks
 
 
@@ -24,6 +26,15 @@ from .ticks import start_daily_ticks
 def run_command(host: str, port: int, workers: int, dev: bool) -> None:
     """Serve the register (gunicorn when installed, Flask's server otherwise)."""
     require_schema()
+    public_url = settings().public_url
+    served = urlsplit(public_url)
+    if served.hostname in ("127.0.0.1", "localhost") and served.port != port:
+        click.echo(
+            f"note: ACCREDIT_PUBLIC_URL is {public_url} but this serves port {port}: "
+            f"certificates issued now point there (set ACCREDIT_PUBLIC_URL, or use "
+            f"`make run PORT={port}`)"
+        )
+    echo_qr_urls()
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which(
         "gunicorn"
     )
@@ -48,4 +59,5 @@ def run_command(host: str, port: int, workers: int, dev: bool) -> None:
         # One worker always stays free of uploads, for the QR and record pages.
         args += ["--env", f"ACCREDIT_VERIFY_SLOTS={max(1, workers - 1)}"]
     args.append("registry.app:create_app()")
+    sys.stdout.flush()  # execv drops what is still buffered: the QR URLs, into a pipe
     os.execv(gunicorn, args)

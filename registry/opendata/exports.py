@@ -178,8 +178,14 @@ def csv_lines(session: Session, now: datetime) -> Iterator[str]:
         yield flush()
 
 
-def json_parts(session: Session, now: datetime, publisher: dict[str, str]) -> Iterator[str]:
-    head = {"generated_at": now.isoformat(timespec="seconds"), "publisher": publisher}
+def json_parts(
+    session: Session, now: datetime, publisher: dict[str, str], licence: dict[str, str]
+) -> Iterator[str]:
+    head = {
+        "generated_at": now.isoformat(timespec="seconds"),
+        "publisher": publisher,
+        "license": licence,
+    }
     yield json.dumps(head, ensure_ascii=False)[:-1] + ', "cabs": ['
     first = True
     for chunk in register_chunks(session, now):

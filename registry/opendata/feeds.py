@@ -45,6 +45,9 @@ def status_feed(session: Session, settings: Settings, path: str) -> bytes:
     ET.SubElement(feed, f"{{{ATOM}}}id").text = f"tag:{host},2026:status-feed"
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=f"{base}{path}")
     ET.SubElement(feed, f"{{{ATOM}}}author").append(_text("name", settings.agency_name_en))
+    ET.SubElement(
+        feed, f"{{{ATOM}}}rights"
+    ).text = f"{settings.data_licence} {settings.data_licence_url}"
     updated = rows[0].approved_at if rows else datetime(2026, 1, 1, tzinfo=UTC)
     ET.SubElement(feed, f"{{{ATOM}}}updated").text = updated.isoformat(timespec="seconds")
     for row in rows:

@@ -28,8 +28,10 @@ def export(fmt: str) -> Response:
             "name_th": settings.agency_name_th,
             "short": settings.agency_short,
         }
-        body, mimetype = json_parts(session, now, publisher), "application/json"
+        licence = {"name": settings.data_licence, "url": settings.data_licence_url}
+        body, mimetype = json_parts(session, now, publisher, licence), "application/json"
     response = Response(stream_with_context(body), mimetype=mimetype)
+    licensed(response)
     response.headers["Content-Disposition"] = f'attachment; filename="registry-{stamp}.{fmt}"'
     response.cache_control.public = True
     response.cache_control.max_age = 300
@@ -41,4 +43,10 @@ def export(fmt: str) -> Response:
 def status_feed() -> Response:
     """The latest approved status decisions, newest first."""
     body = feeds.status_feed(current.session(), current.settings(), request.path)
-    return Response(body, mimetype="application/atom+xml")
+    return licensed(Response(body, mimetype="application/atom+xml"))
+
+
+def licensed(response: Response) -> Response:
+    """Name the open-data licence (RFC 8288 ``rel="license"``): a CSV has nowhere else."""
+    response.headers["Link"] = f'<{current.settings().data_licence_url}>; rel="license"'
+    return response

@@ -23,7 +23,7 @@ from ..register.shapes import scope_item_json, site_json
 from ..register.standings import standings
 from ..register.status import ItemState, document_status
 from ..search.query import SearchRefused
-from ..search.text import MAX_TEXT, clean_text, contains_pattern, fold
+from ..search.text import MAX_TEXT, clean_text, contains_pattern, filter_words
 
 SCOPE_PAGE = 50
 
@@ -134,7 +134,7 @@ def accreditation_record(
         items = items.where(ScopeItem.site_id == filters["site"])
     if filters.get("field"):
         items = items.where(ScopeItem.field_en == filters["field"])
-    for word in fold(filters.get("q") or "").split()[:8]:
+    for word in filter_words(filters.get("q") or ""):
         pattern = contains_pattern(word)
         items = items.where(
             or_(

@@ -22,6 +22,7 @@ come) are derived again in memory: a search never writes.
 
 from __future__ import annotations
 
+import difflib
 from array import array
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Iterator
@@ -30,21 +31,35 @@ from datetime import date, datetime
 from threading import RLock
 from typing import Any
 
+from pythainlp.util import collate
 from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session
 
 from .. import version
 from ..dates import local_date
 from ..db import cache_key
+from ..register.models import ScopeItem
 from .index import derived
 from .models import SearchEntry, SearchFacet, SearchWord
-from .text import contains_pattern, words_of
+from .text import contains_pattern, fold, load_segmenter, words_of
 
 #: SQLite only: the FTS5 table over ``search_word`` (migration 0003).
 WORD_FTS = table("search_word_fts", column("rowid"), column("search_word_fts"), column("word"))
 #: A set of positions kept as a list when small, as a bitmap when large.
 DENSE = 64
 TERM_CACHE = 2048
+#: How many accreditations' scope lines a snapshot keeps for "why it matched".
+LINE_CACHE = 4096
+#: The columns of a scope line as a hit shows it: product, parameter, method.
+LINE_COLUMNS = (
+    ScopeItem.product_en,
+    ScopeItem.product_th,
+    ScopeItem.parameter_en,
+    ScopeItem.parameter_th,
+    ScopeItem.method,
+)
+#: Thai-order buckets: a page in Thai order sorts one bucket's hits, not all of them.
+THAI_BUCKETS = 64
 
 
 def bits_of(positions: Iterable[int], size: int) -> int:
@@ -152,10 +167,32 @@ class Snapshot:
     #: Statuses derived in memory since their rows were stored (accreditation id ->).
     statuses: dict[int, str] = field(default_factory=dict)
     _keys: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)
+    _initials: dict[str, list[str]] = field(default_factory=dict)
+    _initials_size: int = -1
+    #: Each position's rank in Thai dictionary order of the Thai names (positions
+    #: themselves follow the English names). Entries added since the full load
+    #: rank last, as they sit last in English order too.
+    thai_rank: array[int] = field(default_factory=lambda: array("i"))
+    #: Positions by Thai rank, cut into ``THAI_BUCKETS`` consecutive bands.
+    thai_buckets: list[int] = field(default_factory=list)
+    #: Recently shown hits' distinct scope lines (folded text, columns), least recent first.
+    lines: OrderedDict[int, tuple[tuple[str, tuple[str, ...]], ...]] = field(
+        default_factory=OrderedDict
+    )
 
     @property
     def size(self) -> int:
         return len(self.ids)
+
+    def words_by_initial(self) -> dict[str, list[str]]:
+        """The vocabulary by first letter, for suggestions; remade when it has grown."""
+        if self._initials_size != len(self.vocabulary):
+            grouped: dict[str, list[str]] = defaultdict(list)
+            for word in self.vocabulary:
+                grouped[word[:1]].append(word)
+            self._initials = dict(grouped)
+            self._initials_size = len(self.vocabulary)
+        return self._initials
 
     def word_ids(self, text: str) -> array[int]:
         vocabulary = self.vocabulary
@@ -180,8 +217,12 @@ class Snapshot:
             self.ids.append(acc_id)
             self.entries.append(None)
             self.positions[acc_id] = position
+            self.thai_rank.append(len(self.thai_rank))
+            if self.thai_buckets:
+                self.thai_buckets[-1] |= 1 << position
         else:
             self._clear(position)
+        self.lines.pop(acc_id, None)
         # Facet keys are shared objects: a million copies of ("field", ...) add up.
         labels = self.labels
         keys: list[tuple[str, str]] = []
@@ -270,7 +311,38 @@ ENTRY_COLUMNS = (
     SearchEntry.recheck_on,
     SearchEntry.names,
     SearchEntry.body,
+    SearchEntry.name_th,
 )
+
+
+def in_thai_order(snapshot: Snapshot, bits: int, skip: int, take: int) -> list[int]:
+    """Positions of ``bits`` in Thai name order, after skipping ``skip`` of them."""
+    found: list[int] = []
+    for bucket in snapshot.thai_buckets:
+        band = bits & bucket
+        count = band.bit_count()
+        if skip >= count:
+            skip -= count
+            continue
+        ranked = sorted(iter_bits(band, 0, count), key=snapshot.thai_rank.__getitem__)
+        found += ranked[skip : skip + take - len(found)]
+        skip = 0
+        if len(found) >= take:
+            break
+    return found
+
+
+def _rank_in_thai(snapshot: Snapshot, names_th: list[str]) -> None:
+    """Rank every position by its Thai name, as a Thai dictionary orders words."""
+    order = {name: n for n, name in enumerate(collate(set(names_th)))}
+    ranks = sorted(range(len(names_th)), key=lambda p: (order[names_th[p]], p))
+    snapshot.thai_rank = array("i", bytes(4 * len(ranks)))
+    for rank, position in enumerate(ranks):
+        snapshot.thai_rank[position] = rank
+    band = max(1, -(-len(ranks) // THAI_BUCKETS))
+    snapshot.thai_buckets = [
+        bits_of(ranks[start : start + band], len(ranks)) for start in range(0, len(ranks), band)
+    ] or [0]
 
 
 def _load(snapshot: Snapshot, session: Session, since: int | None) -> None:
@@ -288,9 +360,13 @@ def _load(snapshot: Snapshot, session: Session, since: int | None) -> None:
     for acc_id, facet, value, label in session.execute(facets):
         by_entry[acc_id].append((facet, value, label))
     keyed: dict[tuple[str, str], list[int]] | None = defaultdict(list) if since is None else None
+    names_th: list[str] = []
     for row in session.execute(entries):
         snapshot.place(row.accreditation_id, row, by_entry.get(row.accreditation_id, []), keyed)
+        names_th.append(row.name_th)
     if keyed is not None:
+        _rank_in_thai(snapshot, names_th)
+        load_segmenter()  # with the index: the first Thai query should not pay for it
         size = snapshot.size
         snapshot.everything = bits_of(keyed.pop(("", ""), []), size)
         for key, found in keyed.items():
@@ -344,6 +420,38 @@ def matching_words(session: Session, term: str) -> list[str]:
     return list(session.scalars(statement))
 
 
+def scope_lines(
+    snapshot: Snapshot, session: Session, ids: list[int]
+) -> dict[int, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """Each accreditation's distinct scope lines, folded for matching; kept for the next page.
+
+    A hit's lines change only when its entry does (``place`` drops them), and
+    the same popular hits come back page after page: reading them once saves
+    the database a scan of their scope on every search.
+    """
+    cache = snapshot.lines
+    missing = [i for i in ids if i not in cache]
+    if missing:
+        fetched: dict[int, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
+        statement = (
+            select(ScopeItem.accreditation_id, *LINE_COLUMNS)
+            .where(ScopeItem.accreditation_id.in_(missing))
+            .distinct()
+        )
+        for acc_id, *values in session.execute(statement):
+            columns = tuple(v or "" for v in values)
+            fetched[acc_id].append((fold(" ".join(columns)), columns))
+        for acc_id in missing:
+            cache[acc_id] = tuple(fetched.get(acc_id, ()))
+    found = {}
+    for acc_id in ids:
+        cache.move_to_end(acc_id)
+        found[acc_id] = cache[acc_id]
+    while len(cache) > LINE_CACHE:
+        cache.popitem(last=False)
+    return found
+
+
 def term_bits(snapshot: Snapshot, session: Session, term: str) -> tuple[int, int]:
     """(entries whose text contains ``term``, entries whose name does)."""
     with_lock = snapshot.terms.get(term)
@@ -360,3 +468,27 @@ def term_bits(snapshot: Snapshot, session: Session, term: str) -> tuple[int, int
     while len(snapshot.terms) > TERM_CACHE:
         snapshot.terms.popitem(last=False)
     return found
+
+
+#: How many nearest words a search that found nothing suggests.
+SUGGESTIONS = 5
+
+
+def nearest_words(snapshot: Snapshot, terms: Iterable[str]) -> tuple[str, ...]:
+    """The register's own words closest in spelling to terms that matched nothing.
+
+    Only words with the same first letter and about the same length are
+    compared: a slip is rarely in the first letter, difflib's ratio rejects
+    the rest anyway, and the register may hold a million words.
+    """
+    by_initial = snapshot.words_by_initial()
+    found: dict[str, None] = {}
+    for term in terms:
+        size = len(term)
+        slack = max(2, size // 3)
+        candidates = [
+            w for w in by_initial.get(term[:1], ()) if abs(len(w) - size) <= slack and w != term
+        ]
+        for word in difflib.get_close_matches(term, candidates, n=SUGGESTIONS, cutoff=0.7):
+            found.setdefault(word, None)
+    return tuple(found)[:SUGGESTIONS]

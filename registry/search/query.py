@@ -25,17 +25,34 @@ from sqlalchemy.orm import Session
 
 from ..register.programmes import Programme
 from ..register.status import PUBLIC_STATUSES, AccreditationStatus
-from .bitmaps import iter_bits, snapshots, term_bits
+from .bitmaps import (
+    in_thai_order,
+    iter_bits,
+    nearest_words,
+    scope_lines,
+    snapshots,
+    term_bits,
+)
 from .models import SearchEntry
-from .text import MAX_TEXT, clean_text, fold
+from .text import MAX_TEXT, clean_text, fold, has_thai, query_terms, segment
 
 MAX_TERMS = 8
 MAX_PAGE = 10_000
 PER_PAGE = 20
+MAX_PER_PAGE = 100
 FACET_LIMIT = 30
 #: Status filter values besides the statuses themselves.
 ALL_STATUSES = "all"
 STATUS_ORDER = {s.value: n for n, s in enumerate(PUBLIC_STATUSES)}
+#: The order results come in: what can be relied on now first, then what may
+#: come back (a suspension ends), then what has ended.
+STATUS_RANK = (
+    AccreditationStatus.VALID.value,
+    AccreditationStatus.PARTIALLY_SUSPENDED.value,
+    AccreditationStatus.SUSPENDED.value,
+    AccreditationStatus.EXPIRED.value,
+    AccreditationStatus.WITHDRAWN.value,
+)
 
 
 class SearchRefused(ValueError):
@@ -48,7 +65,8 @@ class SearchQuery:
     programme: str | None = None
     field: str | None = None
     place: str | None = None
-    status: str = AccreditationStatus.VALID.value
+    #: Every public status unless narrowed: a suspended lab must not look absent.
+    status: str = ALL_STATUSES
     page: int = 1
     per_page: int = PER_PAGE
 
@@ -58,7 +76,7 @@ class SearchQuery:
         raw = args.get("q", "")
         if len(raw) > MAX_TEXT:
             raise SearchRefused(f"the search text is too long: at most {MAX_TEXT} characters")
-        status = args.get("status") or AccreditationStatus.VALID.value
+        status = args.get("status") or ALL_STATUSES
         if status != ALL_STATUSES and status not in STATUS_ORDER:
             raise SearchRefused(f"unknown status {status[:40]!r}")
         programme = args.get("programme") or None
@@ -67,6 +85,11 @@ class SearchQuery:
         page_raw = args.get("page", "1") or "1"
         if not page_raw.isdigit() or not 1 <= int(page_raw[:6]) <= MAX_PAGE:
             raise SearchRefused(f"the page must be a number from 1 to {MAX_PAGE}")
+        per_page_raw = args.get("per_page", "") or str(PER_PAGE)
+        if not (per_page_raw.isascii() and per_page_raw.isdigit()) or not (
+            1 <= int(per_page_raw[:6]) <= MAX_PER_PAGE
+        ):
+            raise SearchRefused(f"per_page must be a number from 1 to {MAX_PER_PAGE}")
         return cls(
             text=clean_text(raw),
             programme=programme,
@@ -74,13 +97,11 @@ class SearchQuery:
             place=(args.get("place") or None) and clean_text(args["place"])[:200],
             status=status,
             page=int(page_raw),
+            per_page=int(per_page_raw),
         )
 
     def terms(self) -> list[str]:
-        seen: dict[str, None] = {}
-        for word in fold(self.text).split():
-            seen.setdefault(word, None)
-        return list(seen)[:MAX_TERMS]
+        return query_terms(self.text, MAX_TERMS)
 
     def as_args(self, **changes: Any) -> dict[str, str]:
         """The query as URL parameters, with ``changes``; defaults are left out."""
@@ -91,12 +112,15 @@ class SearchQuery:
             "place": self.place,
             "status": self.status,
             "page": self.page,
+            "per_page": self.per_page,
         }
         values.update(changes)
-        if values["status"] == AccreditationStatus.VALID.value:
+        if values["status"] == ALL_STATUSES:
             values["status"] = None
         if values["page"] == 1:
             values["page"] = None
+        if values["per_page"] == PER_PAGE:
+            values["per_page"] = None
         return {k: str(v) for k, v in values.items() if v}
 
 
@@ -106,6 +130,26 @@ class FacetValue:
     label_th: str
     count: int
     selected: bool
+
+
+@dataclass(frozen=True)
+class ScopeLine:
+    """One scope line of a hit that holds a query term: why the hit matched."""
+
+    product_en: str
+    product_th: str
+    parameter_en: str
+    parameter_th: str
+    method: str
+
+    def as_json(self) -> dict[str, str]:
+        return {
+            "product_en": self.product_en,
+            "product_th": self.product_th,
+            "parameter_en": self.parameter_en,
+            "parameter_th": self.parameter_th,
+            "method": self.method,
+        }
 
 
 @dataclass(frozen=True)
@@ -121,6 +165,10 @@ class Hit:
     valid_until: date
     places_en: str
     places_th: str
+    #: The scope lines that hold query terms, best first (at most ``MATCH_LINES``).
+    lines: tuple[ScopeLine, ...] = ()
+    #: The terms its best line holds: what the record page's scope filter is given.
+    scope_terms: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,6 +177,10 @@ class SearchResult:
     total: int
     hits: list[Hit]
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    #: The terms that were matched, after Thai segmentation: what a page marks.
+    terms: tuple[str, ...] = ()
+    #: The register's own words nearest to a query that found nothing.
+    suggestions: tuple[str, ...] = ()
 
     @property
     def pages(self) -> int:
@@ -144,6 +196,8 @@ class SearchResult:
                 "place": q.place,
                 "status": q.status,
             },
+            "terms": list(self.terms),
+            "suggestions": list(self.suggestions),
             "total": self.total,
             "page": q.page,
             "pages": self.pages,
@@ -161,6 +215,8 @@ class SearchResult:
                     "places_en": h.places_en,
                     "places_th": h.places_th,
                     "url": f"/a/{h.number}",
+                    "matches": [line.as_json() for line in h.lines],
+                    "scope_filter": " ".join(h.scope_terms),
                 }
                 for h in self.hits
             ],
@@ -182,8 +238,13 @@ class SearchResult:
 # -- reading -----------------------------------------------------------------
 
 
-def search(session: Session, query: SearchQuery, now: datetime) -> SearchResult:
+def search(
+    session: Session, query: SearchQuery, now: datetime, *, thai_order: bool = False
+) -> SearchResult:
     """One page of hits, the total and every facet, under the query's filters.
+
+    Hits come in English name order, or with ``thai_order`` in the Thai
+    dictionary order of their Thai names (for Thai readers).
 
     Each facet is counted under every filter but its own, so that the other
     choices stay visible with their counts.
@@ -192,8 +253,23 @@ def search(session: Session, query: SearchQuery, now: datetime) -> SearchResult:
         snap = snapshots.current(session, now)
         matched = snap.everything & ~snap.facets.get(("status", "pending"), 0)
         name_match = matched
-        for term in query.terms():
-            in_text, in_name = term_bits(snap, session, term)
+        used: list[str] = []
+        missing: list[str] = []
+        for typed in query.terms():
+            in_text, in_name = term_bits(snap, session, typed)
+            pieces: tuple[str, ...] = (typed,)
+            if not in_text and has_thai(typed):
+                # Thai written without spaces: found as written, or else word by word.
+                pieces = segment(typed)
+                if pieces != (typed,):
+                    in_text, in_name = matched, matched
+                    for piece in pieces:
+                        piece_text, piece_name = term_bits(snap, session, piece)
+                        in_text &= piece_text
+                        in_name &= piece_name
+            if not in_text:
+                missing += pieces
+            used += [p for p in pieces if p not in used]
             matched &= in_text
             name_match &= in_name
 
@@ -234,30 +310,30 @@ def search(session: Session, query: SearchQuery, now: datetime) -> SearchResult:
                 (v for v in values if v.count or v.selected), key=lambda v: (-v.count, v.value)
             )[:FACET_LIMIT]
 
-        # Ranked tiers: the exact number, then name matches, then the rest;
-        # within each, by status (valid first), then by name (the bit order).
+        # Ranked: the exact number, then by status (valid first); within a
+        # status, name matches before scope matches, each by name (the bit order).
         exact = snap.numbers.get(fold(query.text))
         exact_bits = (1 << exact) & result if exact is not None else 0
-        tiers = [exact_bits]
-        if query.terms():
-            tiers.append(name_match & result & ~exact_bits)
-            tiers.append(result & ~name_match & ~exact_bits)
-        else:
-            tiers.append(result & ~exact_bits)
-        ordered = [
+        rest = result & ~exact_bits
+        tiers = [name_match & rest, rest & ~name_match] if query.terms() else [rest]
+        ordered = [exact_bits] + [
             tier & snap.facets.get(("status", status), 0)
+            for status in STATUS_RANK
             for tier in tiers
-            for status in STATUS_ORDER
         ]
         skip = (query.page - 1) * query.per_page
         take = query.per_page
         positions: list[int] = []
-        for segment in ordered:
-            count = segment.bit_count()
+        for tier_bits in ordered:
+            count = tier_bits.bit_count()
             if skip >= count:
                 skip -= count
                 continue
-            found = list(iter_bits(segment, skip, take))
+            found = (
+                in_thai_order(snap, tier_bits, skip, take)
+                if thai_order
+                else list(iter_bits(tier_bits, skip, take))
+            )
             positions += found
             skip = 0
             take -= len(found)
@@ -266,6 +342,8 @@ def search(session: Session, query: SearchQuery, now: datetime) -> SearchResult:
         ids = [snap.ids[p] for p in positions]
         derived = {i: snap.statuses[i] for i in ids if i in snap.statuses}
         total = result.bit_count()
+        suggestions = nearest_words(snap, missing) if not total else ()
+        lines = scope_lines(snap, session, ids) if ids and used else {}
 
     rows = (
         {
@@ -277,10 +355,63 @@ def search(session: Session, query: SearchQuery, now: datetime) -> SearchResult:
         if ids
         else {}
     )
-    hits = [Hit(*rows[i]) for i in ids if i in rows]
+    matches = matching_lines(lines, used)
+    hits = [Hit(*rows[i], *matches.get(i, ((), ()))) for i in ids if i in rows]
     if derived:
         hits = [replace(h, status=derived.get(h.accreditation_id, h.status)) for h in hits]
-    return SearchResult(query=query, total=total, hits=hits, facets=facets)
+    return SearchResult(
+        query=query,
+        total=total,
+        hits=hits,
+        facets=facets,
+        terms=tuple(used),
+        suggestions=suggestions,
+    )
+
+
+#: How many matching scope lines a hit shows.
+MATCH_LINES = 3
+
+
+def matching_lines(
+    lines: dict[int, tuple[tuple[str, tuple[str, ...]], ...]], terms: list[str]
+) -> dict[int, tuple[tuple[ScopeLine, ...], tuple[str, ...]]]:
+    """For each hit, its scope lines that hold query terms, and the terms of the best one.
+
+    A line that holds more of the terms comes first.
+    """
+    chosen = {}
+    for acc_id, held in lines.items():
+        found = [
+            (inside, columns)
+            for folded, columns in held
+            if (inside := tuple(t for t in terms if t in folded))
+        ]
+        if not found:
+            continue
+        best = sorted(found, key=lambda line: (-len(line[0]), line[1]))[:MATCH_LINES]
+        # The record page's filter wants every term in one line: the best line's.
+        chosen[acc_id] = (tuple(ScopeLine(*columns) for _, columns in best), best[0][0])
+    return chosen
+
+
+def public_accreditation(session: Session, number: str, now: datetime) -> tuple[int, str] | None:
+    """The (id, number as registered) of the public accreditation so numbered, in any case.
+
+    Read from the snapshot's numbers, already folded in memory: a lower-case
+    lookup in SQL would scan the table. Pending accreditations are not public.
+    """
+    with snapshots.lock:
+        snap = snapshots.current(session, now)
+        position = snap.numbers.get(fold(number))
+        entry = snap.entries[position] if position is not None else None
+        if entry is None or entry.status == "pending":
+            return None
+        acc_id = snap.ids[position]  # type: ignore[index]
+    registered = session.scalar(
+        select(SearchEntry.number).where(SearchEntry.accreditation_id == acc_id)
+    )
+    return None if registered is None else (acc_id, registered)
 
 
 FACET_NAMES = ("status", "programme", "field", "place")

@@ -7,7 +7,7 @@ buyer scanning codes on a trade-fair stand must never be refused.
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, request
+from flask import Blueprint, Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -34,9 +34,29 @@ def _unlimited() -> bool:
     return endpoint not in LIMITED and not endpoint.startswith("api.")
 
 
+#: Where Flask-Limiter writes its own retry header (removed before the answer leaves).
+LIMITER_RETRY_AFTER = "X-Accredit-Limiter-Retry-After"
+
+
+def _retry_after_only_when_limited(response: Response) -> Response:
+    """Flask-Limiter sends its retry header on every answer; it means "wait" only on a 429.
+
+    It writes it under ``LIMITER_RETRY_AFTER``, so that it never overwrites the
+    ``Retry-After`` of an answer that set its own (a 429 in ``problems``, a
+    busy verifier's 503).
+    """
+    response.headers.pop(LIMITER_RETRY_AFTER, None)
+    if response.status_code not in (429, 503):
+        response.headers.pop("Retry-After", None)
+    return response
+
+
 def init_app(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", current.settings(app).rate_limit_storage)
     app.config["RATELIMIT_HEADERS_ENABLED"] = True
+    app.config["RATELIMIT_HEADER_RETRY_AFTER"] = LIMITER_RETRY_AFTER
+    # Registered first so that it runs last, after the limiter has added its headers.
+    app.after_request(_retry_after_only_when_limited)
     limiter.init_app(app)
 
 

@@ -166,14 +166,27 @@ def query_mix(session: Session, count: int = 200) -> list[dict[str, str]]:
         "pressure",
     ]
     words_th = ["ตะกั่ว", "ข้าว", "กุ้ง", "ทูน่า", "ถุงมือ", "แรงดึง", "เหล็ก", "ปรอท", "สยาม"]
+    # Thai as people write it, without spaces: each is segmented before matching (issue 15).
+    written_th = ["ตะกั่วในข้าว", "ความชื้นข้าว", "ปรอทในปลาทูน่า", "ห้องปฏิบัติการเชียงใหม่"]
     mix: list[dict[str, str]] = []
-    kinds = ["word_en", "word_th", "product", "parameter_th", "method", "number", "filtered"]
+    kinds = [
+        "word_en",
+        "word_th",
+        "written_th",
+        "product",
+        "parameter_th",
+        "method",
+        "number",
+        "filtered",
+    ]
     while len(mix) < count:
         kind = kinds[len(mix) % len(kinds)]
         if kind == "word_en":
             mix.append({"q": rng.choice(words_en)})
         elif kind == "word_th":
             mix.append({"q": rng.choice(words_th)})
+        elif kind == "written_th":
+            mix.append({"q": rng.choice(written_th)})
         elif kind == "product":
             mix.append({"q": rng.choice(items)[rng.choice([0, 1])]})
         elif kind == "parameter_th":
@@ -214,7 +227,7 @@ def search_backend(url: str, label: str) -> None:
     p95 = samples[int(len(samples) * 0.95) - 1]
     print(
         f"   {label}: p50 {p50:.1f} ms, p95 {p95:.1f} ms, max {samples[-1]:.1f} ms over "
-        f"{len(samples)} queries (target p95 <= 50 ms)"
+        f"{len(samples)} queries, segmentation and matching lines included (target p95 <= 10 ms)"
     )
 
 

@@ -7,8 +7,10 @@ with openapi-core; the document itself is checked with openapi-spec-validator.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
@@ -16,6 +18,7 @@ import pytest
 from openapi_core import OpenAPI
 from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from openapi_spec_validator import validate
+from pythainlp.util import collate
 from sqlalchemy import select
 
 from registry.api.openapi import openapi_document
@@ -93,7 +96,8 @@ def test_search_twin_matches_the_page(get, app):
     accept = get(f"/search?q={number}", headers={"Accept": "application/json"}).json
     assert api == accept
     assert api["results"][0]["accreditation"] == number
-    page = get(f"/search?q={number}").get_data(as_text=True)
+    assert get(f"/search?q={number}").location == f"/a/{number}"  # a number lands
+    page = get(f"/search?q={number.split('-')[1]}").get_data(as_text=True)
     assert number in page
     for name in ("status", "programme", "field", "place"):
         assert name in api["facets"]
@@ -233,10 +237,14 @@ def test_status_feed_is_atom_newest_first(get):
 def test_rate_limit_answers_429_with_retry_after(tmp_path):
     app = demo_instance(tmp_path / "limited", 5, RATE_LIMIT="3 per minute")
     client = app.test_client()
-    codes = [client.get("/api/v1/search?q=lab").status_code for _ in range(5)]
+    answers = [client.get("/api/v1/search?q=lab") for _ in range(5)]
+    codes = [a.status_code for a in answers]
     assert codes[:3] == [200, 200, 200] and codes[3] == 429
+    assert all("Retry-After" not in a.headers for a in answers[:3])  # only on 429
+    assert "X-RateLimit-Remaining" in answers[0].headers
     limited = client.get("/api/v1/search?q=lab")
     assert int(limited.headers["Retry-After"]) >= 1
+    assert limited.headers["Access-Control-Allow-Origin"] == "*"  # a browser app can read why
     assert limited.json["error"]["code"] == "rate_limited"
     assert client.get("/healthz").status_code == 200  # not limited
 
@@ -244,6 +252,7 @@ def test_rate_limit_answers_429_with_retry_after(tmp_path):
 def test_errors_are_problems_not_traces(get, app):
     missing = app.test_client().get("/api/v1/nothing-here")
     assert missing.status_code == 404 and missing.json["error"]["code"] == "not_found"
+    assert missing.headers["Access-Control-Allow-Origin"] == "*"  # a browser app can read it
     assert get("/nothing-here").mimetype == "text/html"
 
 
@@ -353,3 +362,183 @@ def test_verify_refuses_bad_uploads(tmp_path):
     assert empty.status_code == 400 and empty.json["error"]["code"] == "no_file"
     limited = client.post("/api/v1/verify", data={}, content_type="multipart/form-data")
     assert limited.status_code == 429 and "Retry-After" in limited.headers
+
+
+@pytest.mark.parametrize(
+    ("written", "spaced"),
+    [
+        ("ตะกั่วในข้าว", "ตะกั่ว ข้าว"),
+        ("ความชื้นข้าว", "ความชื้น ข้าว"),
+        ("ตะกั่วในrice", "ตะกั่ว rice"),
+    ],
+)
+def test_thai_as_written_finds_what_its_spaced_form_finds(get, written, spaced):
+    as_written = get(f"/api/v1/search?q={written}&status=all").json
+    as_spaced = get(f"/api/v1/search?q={spaced}&status=all").json
+    assert as_written["total"] == as_spaced["total"] > 0
+    assert as_written["results"] == as_spaced["results"]
+
+
+def test_nothing_found_suggests_the_registers_words(get):
+    data = get("/api/v1/search?q=moistre&status=all").json
+    assert data["total"] == 0
+    assert "moisture" in data["suggestions"]
+    page = get("/search?q=moistre&status=all").get_data(as_text=True)
+    assert 'class="suggestions"' in page
+    assert "q=moisture" in page
+
+
+def test_a_certificate_number_lands_in_any_case_and_either_box(get, app):
+    with current.database(app).session() as session:
+        cert = session.scalars(select(Certificate)).first()
+        number, accreditation = cert.number, cert.accreditation.number
+    for typed in (number, number.lower(), number.upper()):
+        for url in (f"/?q={typed}", f"/c?number={typed}", f"/c/{typed}"):
+            response = get(url)
+            if typed == number and url.startswith("/c/"):
+                assert response.status_code == 200
+                continue
+            assert response.status_code == 302, url
+            assert response.location == f"/c/{number}", url
+    assert get(f"/c?number={accreditation.lower()}").location == f"/a/{accreditation}"
+    assert get(f"/c/{accreditation}").location == f"/a/{accreditation}"
+    lower = get(f"/api/v1/certificates/{number.lower()}")
+    assert lower.status_code == 200
+    assert lower.json["certificate"]["number"] == number
+    assert get(f"/?q={accreditation}/R99").status_code == 200  # no such revision: a search
+    assert get(f"/c/{accreditation}/R99").status_code == 404
+
+
+def test_results_say_why_they_matched_and_carry_the_query_to_the_record(get):
+    page = get("/search?q=ตะกั่วในข้าว").get_data(as_text=True)
+    assert "<mark>ตะกั่ว</mark>" in page
+    assert '<ul class="matches"' in page
+    link = re.search(r'<a class="name" href="([^"]+)"', page)[1]
+    assert "?q=%E0%B8" in link and link.endswith("#scope")  # the Thai terms go along
+    record = get(html.unescape(link).split("#")[0], headers={"Accept": "application/json"})
+    assert 0 < record.json["scope"]["total"] < record.json["scope"]["in_scope"]
+    data = get("/api/v1/search?q=ตะกั่วในข้าว").json
+    first = data["results"][0]
+    assert first["matches"] and first["scope_filter"]
+    scope = get(f"{first['url']}?q={first['scope_filter']}", headers={"Accept": "application/json"})
+    assert scope.json["scope"]["total"] > 0
+
+
+def test_thai_readers_get_thai_names_first_in_thai_order(get):
+    data = get("/api/v1/search?q=ตะกั่ว&status=valid&lang=th").json  # one tier
+    names = [r["name_th"] for r in data["results"]]
+    assert names == collate(names)
+    page = get("/search?q=ตะกั่ว&status=valid&lang=th").get_data(as_text=True)
+    first = re.search(r'<a class="name" href="[^"]+">([^<]+)</a>', page)[1]
+    assert first == names[0]
+
+
+PUBLIC_READS = [
+    "/api/v1/search?q=rice",
+    "/api/v1/openapi.json",
+    "/exports/registry.csv",
+    "/feeds/status.atom",
+    "/pki/jwks.json",
+    "/status/list",
+    "/pki/root.pem",
+]
+
+
+@pytest.mark.parametrize("url", PUBLIC_READS)
+def test_public_reads_allow_any_origin_with_a_preflight(app, url):
+    client = app.test_client()
+    response = client.get(url, headers={"Origin": "https://example.org"})
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "ETag" in response.headers["Access-Control-Expose-Headers"]
+    preflight = client.options(
+        url,
+        headers={
+            "Origin": "https://example.org",
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "If-None-Match",
+        },
+    )
+    assert preflight.status_code == 200
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert "GET" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "If-None-Match" in preflight.headers["Access-Control-Allow-Headers"]
+
+
+@pytest.mark.parametrize("url", ["/", "/search?q=rice", "/verify", "/office/login"])
+def test_pages_and_uploads_stay_same_origin(app, url):
+    client = app.test_client()
+    assert "Access-Control-Allow-Origin" not in client.get(url).headers
+    preflight = client.options("/api/v1/verify", headers={"Origin": "https://example.org"})
+    assert "Access-Control-Allow-Origin" not in preflight.headers
+
+
+def test_per_page_is_honoured_up_to_100(get):
+    assert len(get("/api/v1/search?per_page=3").json["results"]) == 3
+    many = get("/api/v1/search?per_page=100").json
+    assert many["per_page"] == 100
+    assert len(many["results"]) == min(100, many["total"])
+    page_two = get("/api/v1/search?per_page=3&page=2").json["results"]
+    first_six = get("/api/v1/search?per_page=6").json["results"]
+    assert page_two == first_six[3:]
+    for bad in ("101", "0", "-1", "abc", "1e3", "²"):
+        refused = get(f"/api/v1/search?per_page={bad}")
+        assert refused.status_code == 400, bad
+        assert "per_page" in refused.json["error"]["detail"]
+    page = get("/search?per_page=5").get_data(as_text=True)
+    assert "per_page=5" in page  # the pages' links keep it
+
+
+@pytest.mark.parametrize(
+    ("url", "named"),
+    [
+        ("/api/v1/search?q=rice&stauts=valid", "stauts"),
+        ("/api/v1/search?per-page=5", "per-page"),
+        ("/api/v1/accreditations/Testing-0001?sort=name", "sort"),
+        ("/api/v1/cabs/1?x=1", "x"),
+        ("/api/v1/openapi.json?callback=f", "callback"),
+    ],
+)
+def test_unknown_parameters_are_refused_naming_the_known_ones(get, url, named):
+    response = get(url)
+    assert response.status_code == 400
+    error = response.json["error"]
+    assert error["code"] == "unknown_parameter"
+    assert named in error["detail"]
+    if url.startswith("/api/v1/search"):
+        assert "q, programme, field, place, status, page, per_page, lang" in error["detail"]
+    thai = get(url + "&lang=th" if "?" in url else url)
+    assert thai.status_code == 400
+
+
+def test_the_licence_is_in_the_document_the_exports_and_the_footer(get, tmp_path):
+    licence = get("/api/v1/openapi.json").json["info"]["license"]
+    assert licence == {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"}
+    url = licence["url"]
+    for export in ("/exports/registry.csv", "/exports/registry.json", "/feeds/status.atom"):
+        assert get(export).headers["Link"] == f'<{url}>; rel="license"', export
+    data = json.loads(get("/exports/registry.json").get_data(as_text=True))
+    assert data["license"] == licence
+    assert f"{url}" in get("/feeds/status.atom").get_data(as_text=True)
+    for lang in ("en", "th"):
+        page = get(f"/search?lang={lang}").get_data(as_text=True)
+        assert f'<a href="{url}" rel="license">CC BY 4.0</a>' in page
+
+    other = demo_instance(
+        tmp_path / "ogl",
+        3,
+        DATA_LICENCE="OGL-UK-3.0",
+        DATA_LICENCE_URL="https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/",
+    ).test_client()
+    document = other.get("/api/v1/openapi.json").json
+    validate(document)
+    assert document["info"]["license"]["name"] == "OGL-UK-3.0"
+    assert "OGL-UK-3.0</a>" in other.get("/").get_data(as_text=True)
+
+
+def test_the_record_page_filter_takes_thai_as_written(get):
+    hit = get("/api/v1/search?q=ตะกั่ว ข้าวสาร").json["results"][0]
+    url = hit["url"]
+    spaced = get(f"{url}?q=ตะกั่ว", headers={"Accept": "application/json"}).json["scope"]
+    written = get(f"{url}?q=ตะกั่วใน", headers={"Accept": "application/json"}).json["scope"]
+    assert written["total"] == spaced["total"] > 0

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -147,3 +152,38 @@ def test_init_on_a_newer_database_stops(accredit, database_url):
     assert "Traceback" not in result.stderr
     assert "revision 0099" in result.stderr
     assert "newer software" in result.stderr
+
+
+def test_run_prints_the_qr_urls_on_its_own_public_url_every_time(accredit, tmp_path):
+    """``make run PORT=...`` sets ACCREDIT_PUBLIC_URL; each run shows QR URLs for it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    public = f"http://127.0.0.1:{port}"
+    made = accredit("init", "--demo", "3", "--issue", "1", env={"ACCREDIT_PUBLIC_URL": public})
+    assert made.returncode == 0, made.stderr
+    script = Path(sys.executable).parent / "accredit"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("ACCREDIT_")}
+    environ["ACCREDIT_INSTANCE"] = str(tmp_path / "instance")
+    for url in (public, "http://127.0.0.1:5000"):
+        environ["ACCREDIT_PUBLIC_URL"] = url
+        server = subprocess.Popen(
+            [str(script), "run", "--port", str(port), "--workers", "1"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=environ,
+        )
+        try:
+            lines = []
+            for line in server.stdout:
+                lines.append(line)
+                if line.startswith("serving on"):
+                    break
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+        output = "".join(lines)
+        assert f"{url.upper()}/V/" in output, output
+        noted = f"but this serves port {port}" in output
+        assert noted == (url != public), output

@@ -19,12 +19,12 @@ from registry.changes import ActorKind, AuditEntry
 from registry.cli.ticks import tick
 from registry.dates import local_date
 from registry.db import Database
-from registry.register.models import Accreditation
+from registry.register.models import Accreditation, ScopeItem
 from registry.register.programmes import Programme
-from registry.register.status import EventKind
+from registry.register.status import PUBLIC_STATUSES, EventKind
 from registry.search.index import reindex
 from registry.search.models import SearchEntry
-from registry.search.query import SearchQuery, SearchRefused, search
+from registry.search.query import STATUS_RANK, SearchQuery, SearchRefused, search
 from registry.search.text import clean_text
 
 from .. import factories
@@ -162,14 +162,17 @@ def test_facets_count_under_every_filter_but_their_own(db):
     )
     session.commit()
     result = search(session, SearchQuery(text=word), NOW)
-    assert result.total == 2  # valid only, by default
+    assert result.total == 3  # every status, by default
     status = {f.value: f.count for f in result.facets["status"]}
     assert status == {"valid": 2, "suspended": 1}
     programme = {f.value: f.count for f in result.facets["programme"]}
-    assert programme == {"testing": 1, "calibration": 1}
+    assert programme == {"testing": 2, "calibration": 1}
     places = {f.value: (f.count, f.label_th) for f in result.facets["place"]}
     assert places["Chon Buri"] == (1, "ชลบุรี")
 
+    valid = search(session, SearchQuery(text=word, status="valid"), NOW)
+    assert valid.total == 2
+    assert {f.value: f.count for f in valid.facets["status"]} == status
     only = search(session, SearchQuery(text=word, place="Chon Buri"), NOW)
     assert [h.number for h in only.hits] == [a.number]
     suspended = search(session, SearchQuery(text=word, status="suspended"), NOW)
@@ -211,7 +214,8 @@ def test_a_decision_shows_in_the_next_search(db):
         reason_en="test",
     )
     session.commit()
-    assert numbers(session, word) == []
+    assert numbers(session, word, status="valid") == []
+    assert numbers(session, word) == [acc.number]
     assert numbers(session, word, status="withdrawn") == [acc.number]
 
 
@@ -220,7 +224,7 @@ def test_expiry_shows_without_any_decision(db):
     word = token()
     acc = body(session, staff, name_en=f"{word} Lab", name_th="แล็บ", valid_until=local_date(NOW))
     session.commit()
-    assert numbers(session, word) == [acc.number]
+    assert numbers(session, word, status="valid") == [acc.number]
     later = NOW + timedelta(days=2)
     result = search(session, SearchQuery(text=word, status="expired"), later)
     assert [h.number for h in result.hits] == [acc.number]
@@ -323,3 +327,171 @@ def test_the_index_stays_whole_after_reindexing_everything(db):
     reindex(session, NOW, version.bump(session, NOW))
     session.commit()
     assert numbers(session, word) == [acc.number]
+
+
+# -- Thai as it is written, stop words, suggestions ----------------------------
+
+
+def catalogue_body(session: Session, staff, **names: str) -> Accreditation:
+    """A body tested for lead in milled rice, as the scope catalogue words it."""
+    return body(
+        session,
+        staff,
+        product_en="Milled rice",
+        product_th="ข้าวสาร",
+        **{"name_en": f"{token()} Lab", "name_th": "ห้องปฏิบัติการทดสอบ", **names},
+    )
+
+
+@pytest.mark.parametrize(
+    ("written", "spaced"),
+    [
+        ("ตะกั่วในข้าว", "ตะกั่ว ข้าว"),
+        ("ตะกั่วและข้าวสาร", "ตะกั่ว ข้าวสาร"),
+        ("ข้าวที่มีตะกั่ว", "ข้าว ตะกั่ว"),
+        ("ห้องปฏิบัติการกรุงเทพมหานคร", "ห้องปฏิบัติการ กรุงเทพมหานคร"),
+    ],
+)
+def test_thai_without_spaces_finds_what_its_spaced_form_finds(db, written, spaced):
+    session, staff = db
+    acc = catalogue_body(session, staff)
+    session.commit()
+    assert numbers(session, spaced) == [acc.number]
+    assert numbers(session, written) == [acc.number]
+    result = search(session, SearchQuery(text=written), NOW)
+    assert not set(result.terms) & {"ใน", "และ", "ที่", "มี"}
+
+
+def test_mixed_thai_and_english(db):
+    session, staff = db
+    acc = catalogue_body(session, staff)
+    session.commit()
+    assert numbers(session, "ตะกั่ว rice") == [acc.number]
+    assert numbers(session, "lead in rice") == [acc.number]
+    assert numbers(session, "ตะกั่วในrice") == [acc.number]
+
+
+def test_english_stop_words_are_dropped_unless_they_are_all_there_is(db):
+    session, staff = db
+    word = token()
+    acc = body(session, staff, name_en=f"{word} Lab", name_th="แล็บ")
+    session.commit()
+    assert numbers(session, f"the {word} of") == [acc.number]
+    assert SearchQuery(text="the of").terms() == ["the", "of"]
+
+
+def test_a_query_that_finds_nothing_suggests_the_registers_own_words(db):
+    session, staff = db
+    word = token()
+    body(session, staff, name_en=f"{word}ium Lab", name_th="แล็บ", product_th="ทุเรียนสด")
+    session.commit()
+    typo = f"{word}iun"
+    result = search(session, SearchQuery(text=typo), NOW)
+    assert result.total == 0
+    assert f"{word}ium" in result.suggestions
+    assert result.as_json()["suggestions"] == list(result.suggestions)
+    thai = search(session, SearchQuery(text="ทุเรียนสถ"), NOW)
+    assert thai.total == 0 and "ทุเรียนสด" in thai.suggestions
+    assert search(session, SearchQuery(text=word), NOW).suggestions == ()
+
+
+def test_every_status_is_found_and_valid_ones_come_first(db):
+    session, staff = db
+    officer, approver = staff
+    word = token()
+    made = {}
+    for kind, name in [
+        (EventKind.WITHDRAWN, "Aaa"),
+        (EventKind.SUSPENDED, "Bbb"),
+        (None, "Ccc"),
+        (None, "Ddd"),
+    ]:
+        acc = body(session, staff, name_en=f"{name} {word} Lab", name_th="แล็บ")
+        if kind is not None:
+            record(
+                session,
+                acc,
+                kind,
+                date(2025, 1, 1),
+                proposed_by=officer,
+                approved_by=approver,
+                reason_en="test",
+            )
+        made[name] = acc.number
+    expired = body(session, staff, name_en=f"Aab {word}", name_th="ก", valid_until=date(2025, 1, 1))
+    session.commit()
+    result = search(session, SearchQuery.from_args({"q": word, "status": ""}), NOW)
+    assert result.query.status == "all"
+    assert [(h.number, h.status) for h in result.hits] == [
+        (made["Ccc"], "valid"),
+        (made["Ddd"], "valid"),
+        (made["Bbb"], "suspended"),
+        (expired.number, "expired"),
+        (made["Aaa"], "withdrawn"),
+    ]
+    narrowed = search(session, SearchQuery(text=word, status="suspended"), NOW)
+    assert [h.number for h in narrowed.hits] == [made["Bbb"]]
+
+
+def test_every_public_status_has_a_rank():
+    assert sorted(STATUS_RANK) == sorted(s.value for s in PUBLIC_STATUSES)
+
+
+# -- why it matched, and the Thai order -----------------------------------------
+
+
+def test_each_hit_carries_its_matching_scope_lines(db):
+    session, staff = db
+    acc = catalogue_body(session, staff)
+    session.commit()
+    [before] = search(session, SearchQuery(text="rice nitrate"), NOW).hits or [None]
+    assert before is None  # no nitrate yet; the hit's lines are now read and kept
+    assert search(session, SearchQuery(text="rice"), NOW).hits[0].lines
+    acc.scope_items.append(
+        ScopeItem(
+            site=acc.scope_items[0].site,
+            field_en="Chemical testing",
+            field_th="การทดสอบทางเคมี",
+            product_en="Drinking water",
+            product_th="น้ำดื่ม",
+            parameter_en="Nitrate",
+            parameter_th="ไนเตรต",
+            method="APHA 4500",
+        )
+    )
+    session.flush()
+    reindex(session, NOW, version.bump(session, NOW), [acc.id])
+    session.commit()
+    result = search(session, SearchQuery(text="ตะกั่วในข้าว"), NOW)
+    [hit] = result.hits
+    assert result.terms == ("ตะกั่ว", "ข้าว")
+    assert [(line.product_th, line.parameter_th) for line in hit.lines] == [("ข้าวสาร", "ตะกั่ว")]
+    assert hit.scope_terms == ("ตะกั่ว", "ข้าว")
+    [row] = result.as_json()["results"]
+    assert row["matches"][0]["method"] == "AOAC 999.11"
+    assert row["scope_filter"] == "ตะกั่ว ข้าว"
+    # A term only the name holds matches no line and is left out of the filter.
+    word = acc.cab.name_en.split()[0]
+    [by_name] = search(session, SearchQuery(text=f"{word} rice"), NOW).hits
+    assert by_name.scope_terms == ("rice",)
+    # The kept lines follow the register: the item added above is there.
+    [both] = search(session, SearchQuery(text="ข้าวสาร nitrate"), NOW).hits
+    assert sorted(line.parameter_en for line in both.lines) == ["Lead (Pb)", "Nitrate"]
+
+
+def test_thai_readers_get_hits_in_thai_dictionary_order(db):
+    session, staff = db
+    word = token()
+    # English order A, B, C; Thai order ก (เกษตร: its leading vowel is not sorted on), ข, ร.
+    a = body(session, staff, name_en=f"Aaa {word}", name_th="โรงงานทดสอบ")
+    b = body(session, staff, name_en=f"Bbb {word}", name_th="เกษตรทดสอบ")
+    c = body(session, staff, name_en=f"Ccc {word}", name_th="ขอนแก่นทดสอบ")
+    session.commit()
+    assert numbers(session, word) == [a.number, b.number, c.number]
+    thai = search(session, SearchQuery(text=word), NOW, thai_order=True)
+    assert [h.number for h in thai.hits] == [b.number, c.number, a.number]
+    paged = [
+        search(session, SearchQuery(text=word, page=p, per_page=1), NOW, thai_order=True).hits
+        for p in (1, 2, 3)
+    ]
+    assert [h.number for page in paged for h in page] == [b.number, c.number, a.number]
