@@ -27,7 +27,7 @@ from .pki import material
 from .pki import routes as pki
 from .settings import Settings
 from .verification import views as verification
-from .web import caching, current, i18n, limits, problems, security
+from .web import caching, current, i18n, limits, parameters, problems, security
 from .web.uploads import InMemoryRequest
 
 #: ``templates/`` at the top of the checkout, carried inside the package (a link).
@@ -60,6 +60,7 @@ def create_app(
     current.init_app(app, found, database or Database.from_url(found.database_url))
     i18n.init_app(app)
     limits.init_app(app)
+    parameters.init_app(app)
     problems.init_app(app)
     security.init_app(app)
     office_auth.init_app(app)

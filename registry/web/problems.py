@@ -15,8 +15,10 @@ from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from werkzeug.exceptions import HTTPException
 
+from .i18n import explain
 from .limits import limiter
 from .negotiation import wants_json
+from .parameters import BadParameter
 
 
 def problem(status: int, code: str, title: str, detail: str) -> Any:
@@ -29,6 +31,10 @@ def problem(status: int, code: str, title: str, detail: str) -> Any:
 def refused(exc: Exception) -> Any:
     """A request that cannot be answered as asked (400), saying why."""
     return problem(400, "bad_request", _("This request cannot be answered"), str(exc))
+
+
+def _bad_parameter(exc: BadParameter) -> Any:
+    return problem(400, "bad_parameter", _("This request cannot be answered"), explain(exc))
 
 
 def _http_error(exc: HTTPException) -> Any:
@@ -70,6 +76,7 @@ def _server_error(exc: Exception) -> Any:
 
 
 def init_app(app: Flask) -> None:
+    app.register_error_handler(BadParameter, _bad_parameter)
     app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(500, _server_error)
