@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509 import ocsp
 from flask import Blueprint, Response, abort, jsonify, request
 
-from keys.revocation import answer_ocsp_request, current_crl
+from keys.revocation import answer_ocsp_request, current_crl, unsuccessful
 from keys.tsa import AgencyTimeStamper
 
 from ..web import current
 from .material import get_pki, log_key
 
 bp = Blueprint("pki", __name__, url_prefix="/pki")
+log = logging.getLogger(__name__)
 
 MAX_REQUEST = 16 * 1024
 
@@ -48,12 +51,27 @@ def crl(name: str) -> Response:
     return _der(current_crl(get_pki(), name), "application/pkix-crl", 600)
 
 
+def _ocsp(data: bytes) -> Response:
+    """An OCSP response whatever happens: clients (NSS, pyHanko) parse the body, not a page.
+
+    ``answer_ocsp_request`` gives every request it can refuse its own status;
+    should it fail all the same, the client gets ``internalError`` (RFC 6960
+    2.3) and the server log gets the trace.
+    """
+    try:
+        answer = answer_ocsp_request(get_pki(), data)
+    except Exception:
+        log.exception("OCSP request failed; answered internalError")
+        answer = unsuccessful(ocsp.OCSPResponseStatus.INTERNAL_ERROR)
+    return _der(answer, "application/ocsp-response", 0)
+
+
 @bp.post("/ocsp")
 def ocsp_post() -> Response:
     data = request.get_data(cache=False)
     if len(data) > MAX_REQUEST:
         abort(413)
-    return _der(answer_ocsp_request(get_pki(), data), "application/ocsp-response", 0)
+    return _ocsp(data)
 
 
 @bp.get("/ocsp/<path:encoded>")
@@ -62,7 +80,7 @@ def ocsp_get(encoded: str) -> Response:
         data = base64.b64decode(encoded, validate=False)
     except (binascii.Error, ValueError):
         data = b""
-    return _der(answer_ocsp_request(get_pki(), data[:MAX_REQUEST]), "application/ocsp-response", 0)
+    return _ocsp(data[:MAX_REQUEST])
 
 
 @bp.post("/tsa")
