@@ -81,6 +81,7 @@ def create_app(
     limits.limit_view(app, "public.index")
     limits.limit_view(app, "verify.page_upload", upload=True)
     limits.limit_view(app, "verify.api_upload", upload=True)
+    limits.limit_view(app, "pki.tsa", kind="tsa")
     app.after_request(_publish_after_staff_writes)
     caching.init_app(app)
     return app

@@ -95,6 +95,10 @@ class Settings:
     key_store: KeyStoreSettings = field(default_factory=KeyStoreSettings)
     #: An external RFC 3161 TSA; unset means the agency's own, in-process.
     tsa_url: str | None = None
+    #: Whether ``/pki/tsa`` answers anyone, or only callers on this machine (loopback).
+    tsa_public: bool = True
+    #: Per client address, for ``/pki/tsa``: each token is a signature by the agency's key.
+    tsa_rate_limit: str = "60 per minute"
     #: The transparency log's origin line; unset: the public host followed by ``/log``.
     log_origin_value: str | None = None
     #: Witnesses asked to cosign each checkpoint: ``vkey|URL``, comma-separated.
@@ -195,6 +199,8 @@ TOP_LEVEL: dict[str, tuple[str, Callable[[str], Any]]] = {
     "PAGE_CACHE": ("page_cache", _flag),
     "SPEEDUPS": ("speedups", _flag),
     "TSA_URL": ("tsa_url", str),
+    "TSA_PUBLIC": ("tsa_public", _flag),
+    "TSA_RATE_LIMIT": ("tsa_rate_limit", str),
     "LOG_ORIGIN": ("log_origin_value", str),
     "LOG_WITNESSES": ("log_witnesses", lambda v: tuple(w for w in v.split(",") if w.strip())),
 }

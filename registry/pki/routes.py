@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import logging
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509 import ocsp
 from flask import Blueprint, Response, abort, jsonify, request
+from flask_babel import gettext as _
 
 from keys.revocation import answer_ocsp_request, current_crl, unsuccessful
 from keys.tsa import AgencyTimeStamper
 
 from ..web import current
+from ..web.problems import problem
 from .material import get_pki, log_key
 
 bp = Blueprint("pki", __name__, url_prefix="/pki")
@@ -83,8 +87,28 @@ def ocsp_get(encoded: str) -> Response:
     return _ocsp(data[:MAX_REQUEST])
 
 
+def _internal_caller() -> bool:
+    """The socket's peer is this machine.
+
+    This is the TCP peer, not a forwarded address: behind a reverse proxy on
+    the same host every caller looks internal, so there the proxy must not
+    pass ``/pki/tsa`` on (see the README).
+    """
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
 @bp.post("/tsa")
-def tsa() -> Response:
+def tsa() -> Any:
+    if not current.settings().tsa_public and not _internal_caller():
+        return problem(
+            403,
+            "tsa_not_public",
+            _("This time-stamping service is for the agency's own systems"),
+            _("Use the time-stamping authority that your organisation has chosen."),
+        )
     data = request.get_data(cache=False)
     if len(data) > MAX_REQUEST:
         abort(413)

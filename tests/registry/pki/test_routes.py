@@ -19,7 +19,9 @@ from cryptography.x509 import ocsp
 from flask import Flask
 from werkzeug.serving import make_server
 
+from keys.errors import PkiError
 from keys.signing import sign_pdf
+from keys.tsa import AgencyTimeStamper
 from registry.app import create_app
 from registry.pki.material import create_pki, get_document_signer, get_pki
 from registry.web import current
@@ -258,6 +260,93 @@ def test_tsa_issues_rfc3161_tokens(pki_app):
     signer_info = signed["signer_infos"][0]
     attrs = {a["type"].native for a in signer_info["signed_attrs"]}
     assert "signing_certificate_v2" in attrs
+
+
+def tsa_request(**fields: object) -> bytes:
+    values = {
+        "version": "v1",
+        "message_imprint": {
+            "hash_algorithm": {"algorithm": "sha256"},
+            "hashed_message": hashlib.sha256(b"document").digest(),
+        },
+        "cert_req": True,
+        **fields,
+    }
+    return tsp.TimeStampReq(values).dump()
+
+
+def tsa_status(data: bytes) -> tsp.PKIStatusInfo:
+    return tsp.PKIStatusInfo.load(core.Sequence.load(data)[0].dump())
+
+
+def test_tsa_grants_its_own_policy_only(pki_app):
+    own = get_pki(pki_app).config.tsa_policy_oid
+    client = pki_app.test_client()
+    granted = tsp.TimeStampResp.load(client.post("/pki/tsa", data=tsa_request(req_policy=own)).data)
+    assert granted["status"]["status"].native == "granted"
+    info = granted["time_stamp_token"]["content"]["encap_content_info"]["content"].parsed
+    assert info["policy"].dotted == own
+    response = client.post("/pki/tsa", data=tsa_request(req_policy="1.3.6.1.4.1.99999.1"))
+    assert response.mimetype == "application/timestamp-reply"
+    status = tsa_status(response.data)
+    assert status["status"].native == "rejection"
+    assert status["fail_info"].native == {"unaccepted_policy"}
+    assert own in status["status_string"].native[0]
+
+
+def test_tsa_refuses_request_extensions(pki_app):
+    extensions = [{"extn_id": "1.3.6.1.4.1.99999.2", "critical": False, "extn_value": b"\x05\x00"}]
+    data = pki_app.test_client().post("/pki/tsa", data=tsa_request(extensions=extensions)).data
+    assert tsa_status(data)["fail_info"].native == {"unaccepted_extensions"}
+
+
+def test_a_token_never_names_a_foreign_policy(pki_app):
+    stamper = AgencyTimeStamper(get_pki(pki_app))
+    imprint = tsp.TimeStampReq.load(tsa_request())["message_imprint"]
+    with pytest.raises(PkiError, match="policy"):
+        stamper.token(imprint, None, "1.3.6.1.4.1.99999.1", datetime.now(UTC))
+
+
+@pytest.mark.parametrize(
+    ("public", "address", "code"),
+    [
+        ("true", "203.0.113.7", 200),
+        ("false", "203.0.113.7", 403),
+        ("false", "127.0.0.1", 200),
+        ("false", "::1", 200),
+    ],
+)
+def test_an_internal_tsa_answers_loopback_callers_only(
+    make_app, make_database_url, public, address, code
+):
+    app = make_app(DATABASE_URL=make_database_url("sqlite"), TSA_PUBLIC=public)
+    create_pki(current.settings(app))
+    response = app.test_client().post(
+        "/pki/tsa",
+        data=tsa_request(),
+        environ_overrides={"REMOTE_ADDR": address},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == code
+    if code == 403:
+        assert response.json["error"]["code"] == "tsa_not_public"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    else:
+        assert tsp.TimeStampResp.load(response.data)["status"]["status"].native == "granted"
+
+
+def test_the_tsa_is_rate_limited(make_app, make_database_url):
+    app = make_app(DATABASE_URL=make_database_url("sqlite"), TSA_RATE_LIMIT="3 per minute")
+    create_pki(current.settings(app))
+    client = app.test_client()
+    address = {"REMOTE_ADDR": "198.51.100.16"}
+    codes = [
+        client.post("/pki/tsa", data=tsa_request(), environ_overrides=address).status_code
+        for _ in range(4)
+    ]
+    assert codes == [200, 200, 200, 429]
+    limited = client.post("/pki/tsa", data=tsa_request(), environ_overrides=address)
+    assert int(limited.headers["Retry-After"]) >= 1
 
 
 @pytest.mark.parametrize("body", [b"", b"junk", b"\x30\x00"])
