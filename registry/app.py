@@ -27,7 +27,7 @@ from .pki import material
 from .pki import routes as pki
 from .settings import Settings
 from .verification import views as verification
-from .web import caching, current, i18n, limits, parameters, problems, security
+from .web import caching, current, guard, i18n, limits, parameters, problems, security
 from .web.uploads import InMemoryRequest
 
 #: ``templates/`` at the top of the checkout, carried inside the package (a link).
@@ -84,6 +84,7 @@ def create_app(
     limits.limit_view(app, "pki.tsa", kind="tsa")
     app.after_request(_publish_after_staff_writes)
     caching.init_app(app)
+    guard.init_app(app)
     return app
 
 

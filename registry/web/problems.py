@@ -46,6 +46,10 @@ def _http_error(exc: HTTPException) -> Any:
             _("The upload is too large"),
             _("Send smaller files, or fewer at a time (certificates are far below the limit)."),
         ),
+        414: (
+            _("The address is too long"),
+            _("Shorten the address: search with fewer or shorter words."),
+        ),
     }
     title, detail = titles.get(code, (exc.name, exc.description or exc.name))
     code_name = exc.name.lower().replace(" ", "_")
@@ -66,13 +70,18 @@ def _rate_limited(exc: RateLimitExceeded) -> Any:
     return response
 
 
-def _server_error(exc: Exception) -> Any:
+def server_error() -> Any:
+    """The 500 answer: what happened in plain words; the trace stays in the server log."""
     return problem(
         500,
         "server_error",
         _("Something went wrong on our side"),
         _("The error has been logged. Please try again later."),
     )
+
+
+def _server_error(exc: Exception) -> Any:
+    return server_error()
 
 
 def init_app(app: Flask) -> None:
