@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
 from .errors import PkiError
-from .pki import Pki, signature_hash
+from .pki import Pki, signature_hash, write_private
 
 CAS = ("root", "issuing")
 #: The CertID hashes we answer for: the SHA-1 that NSS and OpenSSL send, and SHA-2.
@@ -90,9 +90,7 @@ def current_crl(pki: Pki, name: str, now: datetime | None = None) -> bytes:
         except ValueError:
             pass
     der = build_crl(pki, name, now).public_bytes(serialization.Encoding.DER)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(der)
-    tmp.replace(path)
+    write_private(path, der)
     return der
 
 

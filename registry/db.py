@@ -121,6 +121,35 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return engine
 
 
+#: The register's own files (SQLite's database, WAL and shared memory): owner only.
+PRIVATE_FILE = 0o600
+
+
+def keep_private(path: str) -> None:
+    """Make the SQLite file 0600 before SQLite first opens it, and tighten an older one.
+
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's mode, so a
+    database created 0600 keeps all three private; one made before this rule
+    (0644 under the usual umask) is brought down to 0600, with its companions.
+    Files of another owner are left alone: chmod would fail, and they are theirs.
+    """
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:
+        pass
+    except OSError:  # no such folder, or not ours to write: SQLite will say so on connect
+        return
+    else:
+        os.close(descriptor)
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        try:
+            found = os.stat(name)
+            if found.st_uid == os.getuid() and found.st_mode & 0o077:
+                os.chmod(name, PRIVATE_FILE)
+        except OSError:
+            continue
+
+
 def safe_url(url: str) -> str:
     try:
         return make_url(url).render_as_string(hide_password=True)
@@ -134,6 +163,13 @@ def _tune_sqlite(engine: Engine) -> None:
     pysqlite's own transaction handling skips BEGIN for DDL and breaks
     savepoints; SQLAlchemy documents taking it over as below.
     """
+
+    if engine.url.database not in (None, "", ":memory:"):
+        path = str(engine.url.database)
+
+        @sa_event.listens_for(engine, "do_connect")
+        def _private(*_args: Any) -> None:
+            keep_private(path)  # before SQLite opens (and perhaps creates) the file
 
     @sa_event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
