@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from importlib.resources import files
 from typing import Any
@@ -12,7 +13,7 @@ from keys.signing import quiet_fetching_notice
 from verifier import speedups
 from verifier.cli import quiet_library_logs
 
-from . import schema  # noqa: F401  (every model, so that mappers and foreign keys resolve)
+from . import readiness, schema  # noqa: F401  (schema: every model, so that mappers resolve)
 from . import settings as settings_module
 from .api import views as api
 from .db import Database
@@ -86,6 +87,21 @@ def create_app(
     caching.init_app(app)
     guard.init_app(app)
     return app
+
+
+def serve() -> Flask:
+    """The app as gunicorn serves it (``registry.app:serve()``): production must be ready.
+
+    A refusal is a few plain lines and exit status 2, not a traceback in a
+    worker's boot log: ``accredit run`` checks the same before starting gunicorn.
+    """
+    found = settings_module.from_environ()
+    try:
+        readiness.require_ready(found)
+    except readiness.NotReady as exc:
+        print(f"accredit: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return create_app(settings=found)
 
 
 OFFICE = frozenset({"office", "cases", "bodies"})

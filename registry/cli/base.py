@@ -18,6 +18,7 @@ from .. import db
 from ..app import create_app
 from ..db import Database
 from ..pki.material import publish_log as publish_checkpoint
+from ..readiness import NotReady
 from ..settings import Settings, SettingsError
 from ..web import current
 
@@ -44,6 +45,8 @@ class AccreditGroup(FlaskGroup):
         except VerifierError as exc:
             fail(str(exc), EXIT_UNUSABLE_TRUST)
         except (PkiMissing, BadPassphrase, CorruptKeyFile, PkiConfigError, SettingsError) as exc:
+            fail(str(exc), EXIT_ENVIRONMENT)
+        except NotReady as exc:
             fail(str(exc), EXIT_ENVIRONMENT)
         except PkiError as exc:
             fail(str(exc), EXIT_REFUSED)

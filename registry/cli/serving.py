@@ -11,7 +11,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .base import require_schema
+from ..readiness import require_ready
+from .base import require_schema, settings
 from .ticks import start_daily_ticks
 
 
@@ -23,6 +24,7 @@ from .ticks import start_daily_ticks
 @with_appcontext
 def run_command(host: str, port: int, workers: int, dev: bool) -> None:
     """Serve the register (gunicorn when installed, Flask's server otherwise)."""
+    require_ready(settings())
     require_schema()
     gunicorn = shutil.which("gunicorn", path=str(Path(sys.executable).parent)) or shutil.which(
         "gunicorn"
@@ -43,6 +45,6 @@ def run_command(host: str, port: int, workers: int, dev: bool) -> None:
         str(workers),
         "--access-logfile",
         "-",
-        "registry.app:create_app()",
+        "registry.app:serve()",
     ]
     os.execv(gunicorn, args)
