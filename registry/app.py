@@ -58,7 +58,9 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.request_class = InMemoryRequest
 
-    current.init_app(app, found, database or Database.from_url(found.database_url))
+    if database is None:
+        database = Database.from_url(found.database_url, timeout=found.database_timeout or None)
+    current.init_app(app, found, database)
     i18n.init_app(app)
     limits.init_app(app)
     parameters.init_app(app)

@@ -88,6 +88,8 @@ class Settings:
     upload_rate_limit: str = "30 per minute"
     rate_limit_storage: str = "memory://"
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    #: Seconds a web request waits on the database (connect, statement, pool, lock), then 503.
+    database_timeout: int = 2
     page_cache: bool = True
     #: The verifier's proven library speed-ups (``verifier.speedups``).
     speedups: bool = True
@@ -196,6 +198,7 @@ TOP_LEVEL: dict[str, tuple[str, Callable[[str], Any]]] = {
     "UPLOAD_RATE_LIMIT": ("upload_rate_limit", str),
     "RATE_LIMIT_STORAGE": ("rate_limit_storage", str),
     "MAX_UPLOAD_BYTES": ("max_upload_bytes", _number("MAX_UPLOAD_BYTES")),
+    "DATABASE_TIMEOUT": ("database_timeout", _number("DATABASE_TIMEOUT")),
     "PAGE_CACHE": ("page_cache", _flag),
     "SPEEDUPS": ("speedups", _flag),
     "TSA_URL": ("tsa_url", str),

@@ -34,7 +34,7 @@ from ..web.caching import public_page
 from ..web.i18n import agency_name
 from ..web.negotiation import respond, wants_json
 from ..web.parameters import whole_number
-from ..web.problems import problem, refused
+from ..web.problems import RETRY_AFTER, problem, refused
 from .records import MAX_ID, accreditation_record, cab_record, scope_filters
 
 bp = Blueprint("public", __name__)
@@ -106,7 +106,8 @@ def healthz() -> Any:
     try:
         current.session().execute(text("SELECT 1"))
     except SQLAlchemyError:
-        return {"status": "error", "database": "unreachable"}, 503
+        retry = {"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"}
+        return {"status": "error", "database": "unreachable"}, 503, retry
     return {"status": "ok", "database": "ok"}
 
 

@@ -21,7 +21,7 @@ from flask import Flask
 from werkzeug.exceptions import RequestURITooLarge
 
 from . import current
-from .problems import server_error
+from .problems import RETRY_AFTER, UNAVAILABLE, server_error, unavailable
 from .security import completed
 
 log = logging.getLogger(__name__)
@@ -29,7 +29,7 @@ log = logging.getLogger(__name__)
 #: Longest path plus query string answered; gunicorn's request-line limit is 4094.
 MAX_URL = 8192
 #: The last answer, when even the problem page cannot be made.
-BARE = b"500 Internal Server Error\n"
+BARE = b"The service cannot answer just now.\n"
 
 StartResponse = Callable[..., Any]
 
@@ -55,6 +55,11 @@ class Guard:
 
         try:
             return self.inner(environ, start)
+        except UNAVAILABLE as exc:
+            log.warning("database unavailable: %s", str(exc).strip().splitlines()[0][:300])
+            if started:
+                raise
+            return self._problem(environ, start_response, 503)
         except Exception:
             log.exception("unhandled error serving %s", environ.get("PATH_INFO", ""))
             if started:  # the status line is gone: the server must abort the connection
@@ -69,6 +74,8 @@ class Guard:
             with self.app.request_context(environ):
                 if status == 414:
                     answer = self.app.handle_user_exception(RequestURITooLarge())
+                elif status == 503:
+                    answer = unavailable()
                 else:
                     answer = server_error()
                 made = self.app.make_response(answer)
@@ -76,12 +83,18 @@ class Guard:
         except Exception:
             log.exception("the problem page for %s could not be made", status)
             line, headers, body = STATUS_LINES[status], [("Content-Type", "text/plain")], BARE
+            if status == 503:
+                headers.append(("Retry-After", str(RETRY_AFTER)))
         kept = [(k, v) for k, v in headers if k.lower() != "content-length"]
         start_response(line, [*completed(kept, self.https), ("Content-Length", str(len(body)))])
         return [body]
 
 
-STATUS_LINES = {414: "414 Request-URI Too Large", 500: "500 Internal Server Error"}
+STATUS_LINES = {
+    414: "414 Request-URI Too Large",
+    500: "500 Internal Server Error",
+    503: "503 Service Unavailable",
+}
 
 
 def init_app(app: Flask) -> None:
