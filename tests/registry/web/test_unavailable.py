@@ -22,6 +22,8 @@ PUBLIC_ROUTES = [
     "/api/v1/accreditations/Testing-0001",
     "/api/v1/cabs/1",
     "/log/checkpoint",
+    "/exports/registry.csv",
+    "/exports/registry.json",
 ]
 #: PostgreSQL on a port where nothing listens, and SQLite in a folder that does not exist.
 DOWN = {
