@@ -26,8 +26,9 @@ from .security import completed
 
 log = logging.getLogger(__name__)
 
-#: Longest path plus query string answered; gunicorn's request-line limit is 4094.
-MAX_URL = 8192
+#: Longest path plus query string answered (beyond the 10,000-character search text,
+#: which is refused with its own reason); gunicorn's request-line limit is 4094.
+MAX_URL = 16384
 #: The last answer, when even the problem page cannot be made.
 BARE = b"The service cannot answer just now.\n"
 

@@ -72,8 +72,8 @@ def test_an_unhandled_exception_gives_the_error_page_with_headers(make_app, prop
         ("GET", "/no/such/page", 404),
         ("POST", "/search", 405),
         ("POST", "/api/v1/verify", 413),
-        ("GET", "/c/" + "x" * 9000, 414),
-        ("GET", "/search?q=" + "y" * 9000, 414),
+        ("GET", "/c/" + "x" * 17000, 414),
+        ("GET", "/search?q=" + "y" * 17000, 414),
     ],
 )
 def test_http_errors_carry_the_headers(client, headers, method, path, status):
@@ -85,7 +85,7 @@ def test_http_errors_carry_the_headers(client, headers, method, path, status):
 
 def test_hsts_only_when_the_public_url_is_https(make_app):
     secure = make_app(PUBLIC_URL="https://register.example.go.th")
-    for path in ("/", "/no/such/page", "/c/" + "x" * 9000):
+    for path in ("/", "/no/such/page", "/c/" + "x" * 17000):
         assert_locked_down(secure.test_client().get(path), https=True)
     broken = failing_app(make_app, True, PUBLIC_URL="https://register.example.go.th")
     assert_locked_down(broken.test_client().get("/broken"), https=True)
