@@ -103,4 +103,5 @@ def issue_certificates(app: Flask, count: int) -> list[Issued]:
             continue
         if len(issued) == count:
             break
+    material.publish_log(current.settings(app), database)
     return issued

@@ -2,8 +2,8 @@
 
 This is the logic behind ``accredit verify``; it needs no database, so an
 offline install can run it. Exit codes: 0 every file valid, 1 some file is
-authentic but not current, 2 some file is not authentic, 3 some file is
-unreadable (the highest applies).
+authentic but not current, 3 some file is unreadable, 2 some file is not
+authentic (2 wins over 3, see ``SEVERITY``), 4 the trust material is unusable.
 
 Importing this module configures nothing: an entry point calls
 ``quiet_library_logs()`` and ``verifier.speedups.enable(...)`` itself.
@@ -33,6 +33,9 @@ EXIT_CODES = {
     Verdict.NOT_AUTHENTIC: 2,
     Verdict.UNREADABLE: 3,
 }
+#: Which answer a batch exits with: a file that is not authentic outweighs one
+#: that could not be read (someone may be passing off a forgery among noise).
+SEVERITY = (Verdict.VALID, Verdict.NOT_CURRENT, Verdict.UNREADABLE, Verdict.NOT_AUTHENTIC)
 Context = Callable[[], tuple[TrustBundle, StatusSource | None]]
 _worker_context: tuple[TrustBundle, StatusSource | None] | None = None
 #: pyHanko logs every problem it meets in a document (warnings, tracebacks);
@@ -71,11 +74,17 @@ def remote_context(
     anchors: tuple[bytes, ...],
     qr_keys: Mapping[str, Any],
     crls: tuple[bytes, ...] = (),
+    log_vkey: str | None = None,
 ) -> tuple[TrustBundle, StatusSource | None]:
-    """Trust from local anchors (and the register's CRLs), status from its JSON API."""
+    """Trust from local anchors (and the register's CRLs), status from its JSON API.
+
+    With ``log_vkey``, each answer is also proven against the register's public log.
+    """
     from .sources import RemoteStatusSource
 
-    return TrustBundle.from_pem(anchors, qr_keys, crls), RemoteStatusSource(registry)
+    return TrustBundle.from_pem(anchors, qr_keys, crls), RemoteStatusSource(
+        registry, log_vkey=log_vkey
+    )
 
 
 def _init_worker(make_context: Context, with_speedups: bool, levels: dict[str, int]) -> None:
@@ -188,4 +197,161 @@ def run(paths: Sequence[Path], make_context: Context, *, as_json: bool, jobs: in
             click.echo(line(report))
         if len(reports) > 1:
             click.echo(summary_table(reports))
-    return max((EXIT_CODES[r.verdict] for r in reports), default=0)
+    worst = max((r.verdict for r in reports), key=SEVERITY.index, default=Verdict.VALID)
+    return EXIT_CODES[worst]
+
+
+EXIT_UNUSABLE_TRUST = 4
+
+
+def _refuse(message: str) -> None:
+    click.echo(f"accredit: error: {message}", err=True)
+    raise click.exceptions.Exit(EXIT_UNUSABLE_TRUST)
+
+
+def check_anchor_files(paths: Sequence[Path]) -> tuple[bytes, ...]:
+    """The PEM anchors of ``--trust`` files, refusing a file that holds none (exit 4)."""
+    from cryptography import x509
+
+    anchors = tuple(p.read_bytes() for p in paths)
+    for path, pem in zip(paths, anchors, strict=True):
+        try:
+            x509.load_pem_x509_certificates(pem)
+        except ValueError:
+            _refuse(f"{path} holds no PEM certificate")
+    return anchors
+
+
+def standalone(
+    files: Sequence[Path],
+    *,
+    as_json: bool,
+    anchors: tuple[bytes, ...],
+    bundle_file: Path | None,
+    registry_url: str | None,
+    jobs: int,
+    instance: tuple[tuple[bytes, ...], Mapping[str, Any], str] | None = None,
+) -> int:
+    """``accredit verify --bundle FILE`` or ``--registry URL``: no app, no database, no file.
+
+    This path imports no Flask and writes nothing: a customs officer's laptop
+    needs only the verifier and the bundle (or the register's address).
+    ``instance`` is an instance's own trust (anchors, QR keys, log key), when
+    the command runs inside one.
+    """
+    from functools import partial
+
+    from .errors import VerifierError
+    from .sources import (
+        check_registry_url,
+        fetch_crls,
+        fetch_log_vkey,
+        fetch_qr_keys,
+        load_bundle,
+    )
+
+    if bundle_file is not None:
+        data = bundle_file.read_bytes()
+        try:
+            load_bundle(data)  # refuse a bad bundle before any work
+        except VerifierError as exc:
+            _refuse(str(exc))
+        return run(list(files), partial(bundle_context, data, anchors), as_json=as_json, jobs=jobs)
+    assert registry_url is not None
+    vkey: str | None = None
+    try:
+        registry = check_registry_url(registry_url)
+        if instance is not None:
+            own, keys, vkey = instance
+            anchors = (*own, *anchors)
+        elif not anchors:
+            _refuse(
+                "--registry needs the agency's root certificate: add --trust ROOT.pem"
+                " (from the register's /pki/ page), or verify offline with --bundle FILE"
+            )
+        else:
+            keys = fetch_qr_keys(registry)
+    except VerifierError as exc:
+        _refuse(str(exc))
+    try:
+        crls = fetch_crls(registry)
+    except VerifierError as exc:
+        # Its status answers will fail the same way: no file can show as valid.
+        click.echo(f"warning: {exc}; revocation is read from the files alone", err=True)
+        crls = ()
+    if vkey is None:
+        try:
+            vkey = fetch_log_vkey(registry)
+        except VerifierError as exc:
+            click.echo(f"warning: {exc}; the public log is not checked", err=True)
+    make = partial(remote_context, registry, anchors, keys, crls, vkey)
+    return run(list(files), make, as_json=as_json, jobs=jobs)
+
+
+def verify_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options ``accredit verify`` has everywhere: inside an instance or with none."""
+    for option in reversed(
+        [
+            click.argument(
+                "files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Print a JSON array of reports."),
+            click.option(
+                "--trust",
+                "trust_files",
+                multiple=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="Add trust anchors from a PEM file (repeatable).",
+            ),
+            click.option(
+                "--bundle",
+                "bundle_file",
+                type=click.Path(exists=True, dir_okay=False, path_type=Path),
+                help="Verify offline with a bundle from `accredit trust export`.",
+            ),
+            click.option(
+                "--registry",
+                "registry_url",
+                metavar="URL",
+                help="Ask this register's JSON API for status (not an instance's database).",
+            ),
+            click.option(
+                "--jobs",
+                type=click.IntRange(1, 64),
+                default=1,
+                show_default=True,
+                help="Verify in this many processes.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+@click.command("verify")
+@verify_options
+def standalone_command(
+    files: tuple[Path, ...],
+    as_json: bool,
+    trust_files: tuple[Path, ...],
+    bundle_file: Path | None,
+    registry_url: str | None,
+    jobs: int,
+) -> None:
+    """Is each PDF genuine, unaltered and current? (with --bundle or --registry, no instance)
+
+    Exit 0 every file valid, 1 some file genuine but not current, 2 some file
+    not authentic, 3 some file unreadable (2 wins over 3), 4 the trust
+    material is unusable.
+    """
+    if bundle_file is None and registry_url is None:
+        _refuse("verify with --bundle FILE (offline) or --registry URL (online)")
+    code = standalone(
+        files,
+        as_json=as_json,
+        anchors=check_anchor_files(trust_files),
+        bundle_file=bundle_file,
+        registry_url=registry_url,
+        jobs=jobs,
+    )
+    raise click.exceptions.Exit(code)

@@ -69,10 +69,12 @@ def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
 
 
 #: Signature algorithms accepted per digest: explicit ECDSA or PKCS#1 v1.5 / PSS.
+#: ``rsassa_pkcs1v15`` is plain rsaEncryption, which RFC 5754 (section 3.2) allows
+#: with any digest and which other tools (pyHanko's own RSA signer) write.
 SIGNATURE_ALGORITHMS = {
-    "sha256": {"sha256_ecdsa", "sha256_rsa", "rsassa_pss"},
-    "sha384": {"sha384_ecdsa", "sha384_rsa", "rsassa_pss"},
-    "sha512": {"sha512_ecdsa", "sha512_rsa", "rsassa_pss"},
+    "sha256": {"sha256_ecdsa", "sha256_rsa", "rsassa_pss", "rsassa_pkcs1v15"},
+    "sha384": {"sha384_ecdsa", "sha384_rsa", "rsassa_pss", "rsassa_pkcs1v15"},
+    "sha512": {"sha512_ecdsa", "sha512_rsa", "rsassa_pss", "rsassa_pkcs1v15"},
 }
 #: Unsigned attributes a genuine agency signature may carry.
 UNSIGNED_ATTRIBUTES = {"signature_time_stamp_token"}

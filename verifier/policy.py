@@ -35,6 +35,7 @@ from pyhanko.sign.ades.report import AdESFailure, AdESIndeterminate, AdESPassed
 from pyhanko.sign.diff_analysis import ModificationLevel
 from pyhanko.sign.validation import DocumentSecurityStore, ades, validate_pdf_signature
 from pyhanko.sign.validation.ades import AdESLTAValidationResult
+from pyhanko.sign.validation.errors import NoDSSFoundError
 from pyhanko.sign.validation.pdf_embedded import EmbeddedPdfSignature
 from pyhanko.sign.validation.policy_decl import (
     PdfSignatureValidationSpec,
@@ -43,7 +44,7 @@ from pyhanko.sign.validation.policy_decl import (
     SignatureValidationSpec,
 )
 from pyhanko.sign.validation.status import PdfSignatureStatus
-from pyhanko_certvalidator.context import CertValidationPolicySpec
+from pyhanko_certvalidator.context import CertValidationPolicySpec, ValidationContext
 from pyhanko_certvalidator.ltv.types import ValidationTimingInfo
 from pyhanko_certvalidator.policy_decl import (
     REQUIRE_REVINFO,
@@ -55,6 +56,7 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from . import speedups
 from .cms import altered_certificates, carried_certificates, structure_problems
 from .errors import QrError
+from .public_log import check_public_log, revision_digests
 from .qr import decode_qr_payload
 from .report import CHECK_NAMES, Check, Outcome, Report
 from .revisions import analyse
@@ -190,15 +192,24 @@ def _long_term_validation(
 def _per_part_validation(
     sig: EmbeddedPdfSignature, reader: PdfFileReader, trust: TrustBundle
 ) -> PdfSignatureStatus:
-    """pyHanko's signature, chain, timestamp and diff verdicts, each made on its own."""
-    context = DocumentSecurityStore.read_dss(reader).as_validation_context(
-        {
-            "trust_roots": [_asn1(c) for c in trust.anchors],
-            "allow_fetching": False,
-            "revocation_mode": "hard-fail",
-            "signature_validator": speedups.signature_validator(),
-        }
-    )
+    """pyHanko's signature, chain, timestamp and diff verdicts, each made on its own.
+
+    A file with no DSS (a PAdES B-B or B-T signature from another tool) is
+    still validated, from what its signature carries: it is signed, and
+    whether it is intact does not depend on the agency's long-term data.
+    """
+    options: dict[str, Any] = {
+        "trust_roots": [_asn1(c) for c in trust.anchors],
+        "allow_fetching": False,
+        "revocation_mode": "hard-fail",
+        "signature_validator": speedups.signature_validator(),
+    }
+    try:
+        context = DocumentSecurityStore.read_dss(reader).as_validation_context(options)
+    except NoDSSFoundError:
+        # No revocation data to require: the trust checks still refuse such a
+        # file (it fails long-term validation), but its integrity gets an answer.
+        context = ValidationContext(**{**options, "revocation_mode": "soft-fail"})
     return validate_pdf_signature(
         sig, signer_validation_context=context, ts_validation_context=context
     )
@@ -695,15 +706,17 @@ def _verify(
             return Check(
                 "registry_binding",
                 Outcome.INDETERMINATE,
-                "offline: the document is bound to the register by its signed QR payload",
+                f"checked offline, as of {answer.as_of:%Y-%m-%d %H:%M} UTC: the document is"
+                " bound to the register by its signed QR payload alone",
                 "offline",
             )
         if not answer.bound:
             return Check(
                 "registry_binding",
                 Outcome.FAILED,
-                f"this file is not the one the register recorded for {number}",
-                "digest_mismatch",
+                f"this file is not one the register recorded for {number}: "
+                "neither the signed original nor the served copy",
+                "not_recorded",
             )
         return Check(
             "registry_binding", Outcome.PASSED, f"the register recorded this file as {number}"
@@ -736,6 +749,13 @@ def _verify(
         )
 
     checks.append(_run("status", budget, current))
+    checks.append(
+        _run(
+            "public_log",
+            budget,
+            lambda: check_public_log(answer, number, revision_digests(pdf)),
+        )
+    )
     return Report(
         tuple(checks),
         certificate_number=number,

@@ -61,8 +61,10 @@ CHECK_NAMES = (
     "registry_binding",
     "qr_payload",
     "status",
+    "public_log",
 )
-#: Checks that must pass for a document to be authentic (binding: either one).
+#: Checks that must pass for a document to be authentic. The binding is the
+#: register's record when it answers, the signed QR payload only when it cannot.
 INTEGRITY_CHECKS = (
     "parse",
     "signature_integrity",
@@ -130,6 +132,9 @@ class Report:
             return DocumentVerdict.UNSIGNED
         if not self._passed("signature_integrity") or not self._passed("unmodified_after_signing"):
             return DocumentVerdict.MODIFIED
+        if self._failed_code("signer_trusted") == "untrusted_signer":
+            # Intact and signed, by someone else: the truth is "not the agency's".
+            return DocumentVerdict.UNTRUSTED
         if not self._passed("signer_role") or self._failed_code("qr_payload") in (
             "qr_bad_signature",
             "qr_unknown_key",
@@ -138,7 +143,17 @@ class Report:
             return DocumentVerdict.FORGED
         if not all(self._passed(name) for name in INTEGRITY_CHECKS):
             return DocumentVerdict.UNTRUSTED
+        binding = self.check("registry_binding")
+        if binding is not None and binding.outcome is Outcome.FAILED:
+            # The register answered and did not record this file (DESIGN §4, rule 4):
+            # a valid agency signature and QR do not make up for it.
+            return DocumentVerdict.UNTRUSTED
         if not (self._passed("registry_binding") or self._passed("qr_payload")):
+            # The QR payload binds on its own only when no register could be asked.
+            return DocumentVerdict.UNTRUSTED
+        logged = self.check("public_log")
+        if logged is not None and logged.outcome is Outcome.FAILED:
+            # The log contradicts the register or the file: believe neither.
             return DocumentVerdict.UNTRUSTED
         return DocumentVerdict.AUTHENTIC
 

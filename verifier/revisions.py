@@ -114,6 +114,8 @@ def analyse(reader: PdfFileReader, data: bytes, signed_revision: int) -> Revisio
             "the last revision is not covered by the signature or a timestamp",
             "uncovered_revision",
         )
+    if last == signed_revision:
+        return RevisionFinding(True, "nothing was added after signing")
     return RevisionFinding(True, "only long-term validation data was added after signing")
 
 

@@ -1,9 +1,8 @@
-"""``accredit keys`` and ``accredit sign``: the agency PKI."""
+"""``accredit keys``: the agency PKI (its keys sign only inside issuance)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 import click
 from cryptography.hazmat.primitives import serialization
@@ -12,7 +11,6 @@ from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
 from keys.pki import sha256_fingerprint
-from keys.signing import sign_pdf
 
 from .. import changes
 from ..changes import BOOTSTRAP, DEVELOPMENT, Change
@@ -26,7 +24,6 @@ from .base import (
     publish_log,
     require_schema,
     settings,
-    write_atomically,
 )
 
 
@@ -121,19 +118,3 @@ def keys_revoke(serial: str, reason: str) -> None:
     material.forget(current_app._get_current_object())  # type: ignore[attr-defined]
     publish_log()
     click.echo(f"revoked {number:x} at {revoked.at:%Y-%m-%d %H:%M:%S} UTC ({reason})")
-
-
-@click.command("sign")
-@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@with_appcontext
-def sign_command(source: Path, output: Path) -> None:
-    """Sign any PDF as PAdES B-LTA with the agency's current signing key (development)."""
-    development_only("accredit sign")
-    data = source.read_bytes()
-    if not data.startswith(b"%PDF-"):
-        fail(f"{source} is not a PDF file", EXIT_REFUSED)
-    material.warn_if_unencrypted(settings())
-    signed = sign_pdf(data, material.get_document_signer(current_app))
-    write_atomically(output, signed)
-    click.echo(f"signed {source} -> {output} ({len(signed)} bytes)")

@@ -24,12 +24,14 @@ from sqlalchemy import select
 from werkzeug.serving import run_simple
 from werkzeug.wrappers import Request, Response
 
-from ..log import auditing, merkle, notes
+from verifier import merkle, notes
+from verifier.notes import Checkpoint, NoteError, Verifier
+
+from ..log import auditing
 from ..log.auditing import AuditFailed
 from ..log.backfill import reconcile
 from ..log.checkpoints import latest, with_cosignatures
 from ..log.models import LogEntry, LogHash
-from ..log.notes import Checkpoint, NoteError, Verifier
 from ..pki import material
 from .base import EXIT_REFUSED, database, fail, make_app, require_schema, settings
 

@@ -1,47 +1,40 @@
-"""The ``accredit`` command. Its options and output formats are a contract."""
+"""The ``accredit`` entry point: the command group, or the verifier alone.
+
+``accredit verify --bundle FILE`` and ``accredit verify --registry URL`` (outside
+an instance) need no app, no database and no Flask: they run the verifier's own
+command, so that a verifying laptop loads and writes nothing else.
+"""
 
 from __future__ import annotations
 
-from flask.cli import routes_command, shell_command
-
-from .base import AccreditGroup, make_app
-from .certificates import documents_group, issue_command
-from .doctor import doctor_command
-from .instance import init_command, list_command
-from .keys import keys_group, sign_command
-from .log import log_group, witness_group
-from .serving import run_command
-from .staff import staff_group
-from .ticks import tick_command
-from .verify import trust_group, verify_command
-
-cli = AccreditGroup(
-    create_app=make_app,
-    add_default_commands=False,
-    load_dotenv=False,
-    set_debug_flag=False,
-    help="The accreditation register: set up, inspect and serve it.",
-)
-for command in (
-    shell_command,
-    routes_command,
-    init_command,
-    list_command,
-    tick_command,
-    run_command,
-    doctor_command,
-    keys_group,
-    sign_command,
-    issue_command,
-    documents_group,
-    verify_command,
-    trust_group,
-    staff_group,
-    log_group,
-    witness_group,
-):
-    cli.add_command(command)
+import sys
+from collections.abc import Sequence
 
 
-def main() -> None:
-    cli.main(prog_name="accredit")
+def _standalone_verify(args: Sequence[str]) -> bool:
+    """Whether ``args`` ask for a verification that needs no instance."""
+    if args[:1] != ["verify"]:
+        return False
+    named = {a.split("=", 1)[0] for a in args[1:] if a.startswith("--")}
+    if "--bundle" in named:
+        return True
+    if "--registry" not in named:
+        return False
+    from ..settings import SettingsError, from_environ  # optional: only for --registry
+
+    try:
+        return not (from_environ().pki_folder / "state.json").exists()
+    except SettingsError:
+        return False  # the command group says what is wrong with the settings
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if _standalone_verify(args):
+        from verifier.cli import standalone_command  # optional: the verifier alone, no Flask
+
+        standalone_command.main(args[1:], prog_name="accredit verify")
+        return
+    from .commands import cli  # optional: Flask is loaded only for the command group
+
+    cli.main(args, prog_name="accredit")

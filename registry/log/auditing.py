@@ -16,9 +16,9 @@ import urllib.request
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from . import merkle, notes, store
-from .merkle import TILE_WIDTH
-from .notes import Checkpoint, NoteError, Verifier
+from verifier import merkle, notes
+from verifier.merkle import TILE_WIDTH
+from verifier.notes import Checkpoint, NoteError, Verifier
 
 TIMEOUT = 20.0
 MAX_BUNDLE = 256 * (2 + 65_535)
@@ -136,7 +136,7 @@ def fetch_remote(base: str) -> tuple[str, list[bytes]]:
         suffix = "" if width == TILE_WIDTH else f".p/{width}"
         data = _get(f"{base}/log/tile/entries/{merkle.tile_path(index)}{suffix}", MAX_BUNDLE)
         try:
-            bundle = list(store.read_bundle(data))
+            bundle = list(merkle.read_bundle(data))
         except merkle.ProofError as exc:
             raise AuditFailed(str(exc), index * TILE_WIDTH) from exc
         if len(bundle) != width:

@@ -21,10 +21,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from verifier import merkle, notes
+from verifier.notes import Checkpoint, Verifier
+from verifier.sources import LogProof
+
 from ..version import lock
-from . import merkle, notes, store
+from . import store
 from .models import LogCheckpoint, LogCosignature, LogEntry, LogHash
-from .notes import Checkpoint, Verifier
 
 
 class LogCorrupted(RuntimeError):
@@ -196,3 +199,23 @@ def request_body(old: int, proof: Sequence[bytes], note: str) -> bytes:
 
 def base64_line(value: bytes) -> str:
     return base64.b64encode(value).decode()
+
+
+def log_proof(
+    session: Session, index: int | None, vkey: str, at: LogCheckpoint | None = None
+) -> LogProof:
+    """The verifier's proof material for leaf ``index``, under checkpoint ``at`` (or the latest)."""
+    found = at or latest(session)
+    if index is None or found is None:
+        return LogProof(index, vkey=vkey)
+    note = found.note
+    if found.size <= index:
+        return LogProof(index, checkpoint=note, vkey=vkey)
+    leaf = session.get(LogEntry, index)
+    return LogProof(
+        index,
+        note,
+        leaf.data if leaf is not None else None,
+        tuple(store.inclusion(session, index, found.size)),
+        vkey,
+    )

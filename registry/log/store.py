@@ -9,15 +9,16 @@ amortised two hash rows a leaf, and any proof then reads O(log n) rows.
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TypeVar
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session
 
-from . import merkle
-from .merkle import TILE_HEIGHT, TILE_WIDTH, ProofError
+from verifier import merkle
+from verifier.merkle import TILE_HEIGHT, TILE_WIDTH, ProofError
+
 from .models import LogEntry, LogHash
 
 T = TypeVar("T")
@@ -159,16 +160,3 @@ def bundle(session: Session, index: int, width: int) -> bytes:
     if len(found) != width:
         raise ProofError("the entry bundle is not complete")
     return b"".join(struct.pack(">H", len(d)) + d for d in found)
-
-
-def read_bundle(data: bytes) -> Iterator[bytes]:
-    """The entries of a bundle, refusing a truncated one."""
-    at = 0
-    while at < len(data):
-        if at + 2 > len(data):
-            raise ProofError("the entry bundle is truncated")
-        (length,) = struct.unpack(">H", data[at : at + 2])
-        if at + 2 + length > len(data):
-            raise ProofError("the entry bundle is truncated")
-        yield data[at + 2 : at + 2 + length]
-        at += 2 + length

@@ -14,8 +14,10 @@ from typing import Any
 from flask import Blueprint, Response, abort, current_app, request
 from flask_babel import gettext as _
 
-from ..log import checkpoints, merkle, store
-from ..log.merkle import TILE_WIDTH, ProofError
+from verifier import merkle
+from verifier.merkle import TILE_WIDTH, ProofError
+
+from ..log import checkpoints, store
 from ..web import current
 from ..web.caching import PageCache, Stored
 from ..web.i18n import explain

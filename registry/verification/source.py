@@ -18,16 +18,24 @@ from verifier.sources import StatusAnswer, TrustBundle
 from ..certificates.answers import answer_for, find_certificate
 from ..certificates.models import Blob
 from ..db import Database
-from ..pki.material import load_pki
+from ..log.checkpoints import log_proof
+from ..pki.material import load_pki, log_key
 from ..settings import Settings
 
 
 class RegistryStatusSource:
     """Answers from the register's database, as of the moment of the lookup."""
 
-    def __init__(self, sessions: Callable[[], Session], now: datetime | None = None) -> None:
+    def __init__(
+        self,
+        sessions: Callable[[], Session],
+        now: datetime | None = None,
+        log_vkey: str | None = None,
+    ) -> None:
         self.sessions = sessions
         self.now = now
+        #: The log's verifier key: with it, each answer carries the certificate's log proof.
+        self.log_vkey = log_vkey
 
     def lookup(
         self, certificate_number: str, digests: Iterable[str], claims: object = None
@@ -47,6 +55,11 @@ class RegistryStatusSource:
                 source="live",
                 as_of=now,
                 detail=answer.as_json(),
+                log=(
+                    log_proof(session, cert.log_index, self.log_vkey)
+                    if self.log_vkey is not None
+                    else None
+                ),
             )
 
 
@@ -76,9 +89,13 @@ def instance_context(
     settings: Settings, extra_anchors: tuple[bytes, ...] = (), use_registry: bool = True
 ) -> tuple[TrustBundle, RegistryStatusSource | None]:
     """Trust and status for ``accredit verify`` inside an instance (picklable for workers)."""
-    trust = agency_trust(load_pki(settings), extra_anchors)
+    pki = load_pki(settings)
+    trust = agency_trust(pki, extra_anchors)
     status = (
-        RegistryStatusSource(Database.from_url(settings.database_url).session)
+        RegistryStatusSource(
+            Database.from_url(settings.database_url).session,
+            log_vkey=log_key(settings, pki).verifier.vkey(),
+        )
         if use_registry
         else None
     )

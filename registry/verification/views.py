@@ -21,7 +21,7 @@ from verifier.report import DocumentVerdict, Report, Verdict
 from verifier.sources import TrustBundle
 
 from ..certificates.answers import answer_for, find_certificate
-from ..pki.material import get_pki
+from ..pki.material import get_pki, log_key
 from ..web import current
 from ..web.problems import problem
 from .source import RegistryStatusSource, agency_trust
@@ -60,6 +60,7 @@ CHECK_LABELS = {
     "registry_binding": lazy_gettext("The register recorded this file"),
     "qr_payload": lazy_gettext("The signed QR payload matches"),
     "status": lazy_gettext("The certificate is current in the register"),
+    "public_log": lazy_gettext("The agency's public log recorded this certificate"),
 }
 
 
@@ -79,7 +80,10 @@ def check_uploads() -> list[Checked] | Any:
             _("Send at most %(count)s files at a time.", count=MAX_FILES),
         )
     trust = trust_bundle()
-    source = RegistryStatusSource(current.database().session)
+    source = RegistryStatusSource(
+        current.database().session,
+        log_vkey=log_key(current.settings(), get_pki()).verifier.vkey(),
+    )
     limits = Limits(max_bytes=current.settings().max_upload_bytes)
     now = datetime.now(UTC)
     results = []

@@ -64,6 +64,7 @@ def server(tmp_path_factory) -> Iterator[dict]:
             "base": base,
             "pdf": issued.pdf,
             "number": issued.certificate.number,
+            "log_index": issued.certificate.log_index,
             "accreditation": issued.certificate.number.split("/")[0],
             "folder": folder,
         }
@@ -211,6 +212,10 @@ def test_verify_command_asks_a_remote_register(server, tmp_path):
     assert done.returncode in (0, 1)
     binding = next(c for c in report["checks"] if c["name"] == "registry_binding")
     assert binding["passed"]
+    # The log key, the checkpoint, the entry bundle and the proof all came over HTTP.
+    logged = next(c for c in report["checks"] if c["name"] == "public_log")
+    assert logged["passed"], logged
+    assert f"recorded in the public log at index {server['log_index']} " in logged["detail"]
 
     unreachable = verify("--registry", f"http://127.0.0.1:{free_port()}", "--trust", str(root))
     assert unreachable.returncode == 4  # the QR keys cannot be fetched

@@ -1,11 +1,16 @@
-"""`accredit keys ...` and `accredit sign`, as a person runs them, including bad input."""
+"""`accredit keys ...`, and key problems as issuance meets them, including bad input.
+
+There is no command that signs an arbitrary PDF with the agency's key (the
+agency's key signs only inside issuance), so key errors are shown through
+`accredit issue`.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from io import BytesIO
-from pathlib import Path
 
 import pytest
 from cryptography import x509
@@ -14,14 +19,18 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from keys import pki as pki_module
 from keys.config import PkiConfig
 
-from ..documents import blank_pdf
-
 
 @pytest.fixture
-def source(tmp_path: Path) -> Path:
-    path = tmp_path / "in.pdf"
-    path.write_bytes(blank_pdf())
-    return path
+def source(accredit) -> Callable[..., str]:
+    """Make the register (demo data, no certificates) and name an accreditation to issue."""
+
+    def make(env: dict[str, str] | None = None) -> str:
+        made = accredit("init", "--demo", "5", "--issue", "0", env=env or {})
+        assert made.returncode == 0, made.stderr
+        listed = accredit("list", "--status", "valid", env=env or {})
+        return listed.stdout.split()[0]
+
+    return make
 
 
 def one_error_line(result) -> str:
@@ -53,16 +62,20 @@ def test_keys_root_prints_the_root_pem(accredit, tmp_path):
 
 
 def test_missing_pki_is_one_clear_line(accredit, source, tmp_path):
-    result = accredit("sign", str(source), "-o", str(tmp_path / "out.pdf"))
+    import shutil
+
+    number = source()
+    shutil.rmtree(tmp_path / "instance" / "pki")
+    result = accredit("issue", number, "-o", str(tmp_path / "out.pdf"))
     assert result.returncode == 2
     assert "accredit keys init" in one_error_line(result)
 
 
-def test_sign_writes_a_signed_pdf(accredit, source, tmp_path):
+def test_issuance_signs_with_encrypted_keys(accredit, source, tmp_path):
     env = {"ACCREDIT_KEY_PASSPHRASE": "correct horse"}
-    assert accredit("init", env=env).returncode == 0
+    number = source(env)
     out = tmp_path / "out.pdf"
-    result = accredit("sign", str(source), "-o", str(out), env=env)
+    result = accredit("issue", number, "-o", str(out), env=env)
     assert result.returncode == 0, result.stderr
     assert "UNENCRYPTED" not in result.stderr
     signatures = PdfFileReader(BytesIO(out.read_bytes())).embedded_signatures
@@ -71,22 +84,29 @@ def test_sign_writes_a_signed_pdf(accredit, source, tmp_path):
     assert b"ENCRYPTED PRIVATE KEY" in key
 
 
+def test_no_command_signs_an_arbitrary_pdf(accredit):
+    """The agency's key signs only inside issuance (behind four-eyes approval)."""
+    result = accredit("sign", "any.pdf", "-o", "out.pdf")
+    assert result.returncode == 2
+    assert "No such command 'sign'" in result.stderr
+
+
 def test_wrong_passphrase_signs_nothing(accredit, source, tmp_path):
-    assert accredit("init", env={"ACCREDIT_KEY_PASSPHRASE": "right"}).returncode == 0
+    number = source({"ACCREDIT_KEY_PASSPHRASE": "right"})
     out = tmp_path / "out.pdf"
     for env in ({"ACCREDIT_KEY_PASSPHRASE": "wrong"}, {}):
-        result = accredit("sign", str(source), "-o", str(out), env=env)
+        result = accredit("issue", number, "-o", str(out), env=env)
         assert result.returncode == 2
         assert "ACCREDIT_KEY_PASSPHRASE" in one_error_line(result)
         assert not out.exists()
 
 
 def test_corrupted_key_file_is_reported(accredit, source, tmp_path):
-    assert accredit("init").returncode == 0
+    number = source()
     for key in (tmp_path / "instance" / "pki" / "signing").glob("*.key"):
         marker = "PRIVATE" + " KEY"  # spelled apart: this file holds no key material
         key.write_text(f"-----BEGIN {marker}-----\nnot a key\n-----END {marker}-----\n")
-    result = accredit("sign", str(source), "-o", str(tmp_path / "out.pdf"))
+    result = accredit("issue", number, "-o", str(tmp_path / "out.pdf"))
     assert result.returncode == 2
     assert "damaged" in one_error_line(result)
 
@@ -99,23 +119,23 @@ def test_an_expired_signing_certificate_signs_nothing(accredit, source, tmp_path
         None,
         long_ago,
     )
+    number = source()
     out = tmp_path / "out.pdf"
-    result = accredit("sign", str(source), "-o", str(out))
+    result = accredit("issue", number, "-o", str(out))
     assert result.returncode == 1
     assert "expired" in one_error_line(result)
     assert "accredit keys rotate" in result.stderr
     assert not out.exists()
-    assert accredit("init").returncode == 0  # the register that records the rotation
     rotated = accredit("keys", "rotate")
     assert rotated.returncode == 0, rotated.stderr
-    assert accredit("sign", str(source), "-o", str(out)).returncode == 0
+    assert accredit("issue", number, "-o", str(out)).returncode == 0
 
 
 def test_unreachable_external_tsa_is_one_clear_line(accredit, source, tmp_path):
-    assert accredit("init").returncode == 0
+    number = source()
     out = tmp_path / "out.pdf"
     result = accredit(
-        "sign", str(source), "-o", str(out), env={"ACCREDIT_TSA_URL": "http://127.0.0.1:9/tsa"}
+        "issue", number, "-o", str(out), env={"ACCREDIT_TSA_URL": "http://127.0.0.1:9/tsa"}
     )
     assert result.returncode == 1
     assert "time-stamping authority" in one_error_line(result)
@@ -123,25 +143,15 @@ def test_unreachable_external_tsa_is_one_clear_line(accredit, source, tmp_path):
 
 
 def test_revoked_signer_is_refused_until_rotation(accredit, source, tmp_path):
-    assert accredit("init").returncode == 0
+    number = source()
     state = (tmp_path / "instance" / "pki" / "state.json").read_text()
     serial = json.loads(state)["current_signer"]
     revoked = accredit("keys", "revoke", serial, "--reason", "key_compromise")
     assert revoked.returncode == 0, revoked.stderr
-    result = accredit("sign", str(source), "-o", str(tmp_path / "out.pdf"))
+    result = accredit("issue", number, "-o", str(tmp_path / "out.pdf"))
     assert result.returncode == 1
     assert "revoked" in one_error_line(result)
     bad_reason = accredit("keys", "revoke", serial, "--reason", "because")
     assert bad_reason.returncode == 1
     assert accredit("keys", "rotate").returncode == 0
-    assert accredit("sign", str(source), "-o", str(tmp_path / "out.pdf")).returncode == 0
-
-
-@pytest.mark.parametrize("content", [b"", b"<html>not a pdf</html>"])
-def test_sign_refuses_what_is_not_a_pdf(accredit, tmp_path, content):
-    assert accredit("init").returncode == 0
-    path = tmp_path / "fake.pdf"
-    path.write_bytes(content)
-    result = accredit("sign", str(path), "-o", str(tmp_path / "out.pdf"))
-    assert result.returncode == 1
-    assert "not a PDF" in one_error_line(result)
+    assert accredit("issue", number, "-o", str(tmp_path / "out.pdf")).returncode == 0

@@ -40,7 +40,7 @@ def test_exit_codes_follow_the_worst_file(accredit, instance, tmp_path):
     assert superseded.returncode == 1
     assert "GENUINE, NOT CURRENT (superseded)" in superseded.stdout
     everything = accredit("verify", str(pdf), str(modified), str(html), "--jobs", "2")
-    assert everything.returncode == 3
+    assert everything.returncode == 2  # not authentic wins over unreadable
     lines = everything.stdout.splitlines()
     table = lines[lines.index("answer                    files") :]
     assert table[:6] == [
@@ -74,7 +74,11 @@ def test_json_reports_name_every_check(accredit, instance, tmp_path):
         "registry_binding",
         "qr_payload",
         "status",
+        "public_log",
     ]
+    logged = reports[0]["checks"][-1]
+    assert logged["passed"], logged
+    assert logged["detail"].startswith("recorded in the public log at index ")
     assert reports[1]["checks"][0]["code"] == "unreadable_file"
 
 

@@ -122,6 +122,20 @@ def test_bundle_from_the_cli_verifies_offline(accredit, tmp_path):
     assert report["status_source"] == "offline"
     assert report["status_as_of"]
     assert not (tmp_path / "elsewhere").exists(), "offline verification needs no instance"
+    logged = report["checks"][-1]
+    assert logged["name"] == "public_log" and logged["passed"], logged
+    certificate = report["certificate_number"]
+    assert content["log"]["vkey"].startswith(content["log"]["checkpoint"].split("\n")[0] + "+")
+    entry = content["log"]["certificates"][certificate]
+    assert f"at index {entry['index']} " in logged["detail"]
+    # A bundle whose proof was tampered with: the file is no longer shown authentic.
+    entry["proof"][0] = base64.b64encode(bytes(32)).decode()
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(content))
+    refused = accredit("verify", "--bundle", str(tampered), "--json", str(pdf))
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert json.loads(refused.stdout)[0]["checks"][-1]["code"] == "bad_inclusion_proof"
+    standalone_run_loads_and_writes_nothing(bundle, pdf, tmp_path / "laptop")
     trust, status = load_bundle(bundle.read_bytes())
     assert trust.anchors and status is not None
     assert {c.issuer.rfc4514_string().split(",")[0] for c in trust.crls} == {
@@ -134,6 +148,11 @@ def test_a_bundle_with_a_broken_crl_is_refused(pki):
     bundle = {"anchors": [], "qr_keys": {"keys": []}, "crls": ["not base64!"]}
     with pytest.raises(VerifierError, match="cannot be read"):
         load_bundle(json.dumps(bundle).encode())
+
+
+def test_a_broken_log_section_is_one_clear_error():
+    with pytest.raises(VerifierError, match="log section cannot be read"):
+        load_bundle(json.dumps({"anchors": [], "qr_keys": {}, "log": {"vkey": 1}}).encode())
 
 
 def test_a_broken_bundle_is_one_clear_error():
@@ -155,3 +174,44 @@ def test_unusable_trust_inputs_exit_4(accredit, tmp_path):
     result = accredit("verify", "--offline", "--trust", str(pem), str(pdf))
     assert result.returncode == 4
     assert "holds no PEM certificate" in result.stderr
+
+
+def standalone_run_loads_and_writes_nothing(bundle, pdf, laptop) -> None:
+    """``accredit verify --bundle`` in one process: no Flask imported, no file created."""
+    import os
+    import subprocess
+    import sys
+
+    laptop.mkdir()
+    program = (
+        "import sys\n"
+        "from registry.cli.main import main\n"
+        "try:\n"
+        f"    main(['verify', '--bundle', {str(bundle)!r}, {str(pdf)!r}])\n"
+        "except SystemExit as exit:\n"
+        "    code = exit.code\n"
+        "entry = ('registry', 'registry.cli', 'registry.cli.main')\n"
+        "loaded = sorted(m for m in sys.modules if m not in entry and m.split('.')[0]"
+        " in ('flask', 'werkzeug', 'sqlalchemy', 'registry'))\n"
+        "print('CODE', code, 'LOADED', loaded)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCREDIT_")}
+    env["ACCREDIT_INSTANCE"] = str(laptop / "instance")
+    done = subprocess.run(
+        [sys.executable, "-c", program], cwd=laptop, env=env, capture_output=True, text=True
+    )
+    assert "CODE 0 LOADED []" in done.stdout, done.stdout + done.stderr
+    assert list(laptop.iterdir()) == [], "nothing is written: no instance, no database"
+
+
+def test_outside_an_instance_verify_points_to_bundle_and_registry(accredit, tmp_path):
+    pdf = tmp_path / "x.pdf"
+    pdf.write_bytes(b"%PDF-1.7 nothing")
+    result = accredit("verify", str(pdf))
+    assert result.returncode == 4
+    assert "--bundle FILE" in result.stderr and "--registry URL" in result.stderr
+    assert "accredit init" not in result.stderr and "Traceback" not in result.stderr
+    alone = accredit("verify", "--registry", "http://127.0.0.1:9", str(pdf))
+    assert alone.returncode == 4
+    assert "--trust ROOT.pem" in alone.stderr and "--bundle FILE" in alone.stderr
+    assert not (tmp_path / "instance").exists()

@@ -20,7 +20,7 @@ from keys.stores import LoadedKeySigner
 from registry.acts.decisions import record
 from registry.certificates.issuance import find_accreditation, issue
 from registry.changes import DEVELOPMENT
-from registry.pki.material import forget, get_document_signer, get_pki
+from registry.pki.material import forget, get_document_signer, get_pki, log_key, publish_log
 from registry.register.status import EventKind
 from registry.verification.source import RegistryStatusSource
 from registry.web import current
@@ -49,18 +49,21 @@ def trust(app) -> TrustBundle:
 
 @pytest.fixture(scope="module")
 def source(app) -> RegistryStatusSource:
-    return RegistryStatusSource(current.database(app).session)
+    vkey = log_key(current.settings(app), get_pki(app)).verifier.vkey()
+    return RegistryStatusSource(current.database(app).session, log_vkey=vkey)
 
 
 def issue_pdf(app, number: str) -> bytes:
     with current.database(app).transaction() as session:
-        return issue(
+        pdf = issue(
             session,
             find_accreditation(session, number),
             get_document_signer(app),
             current.settings(app),
             actor=DEVELOPMENT,
         ).pdf
+    publish_log(current.settings(app), current.database(app))
+    return pdf
 
 
 @pytest.fixture(scope="module")
@@ -531,3 +534,38 @@ def test_an_altered_certificate_in_a_timestamp_bag_is_refused(genuine, trust):
     report = verify(altered, trust)
     assert report.document is not DocumentVerdict.AUTHENTIC, report.summary()
     assert failed(report)["signature_integrity"] in ("altered_certificate", "altered_container")
+
+
+def test_a_look_alike_signed_outside_issuance_is_refused_online(app, trust, source):
+    """Same number, a valid agency signature and QR, other page text: not what was issued.
+
+    The look-alike is made by issuance itself inside a transaction that is then
+    rolled back, so the agency's key signed it and the register never recorded it.
+    """
+    number = valid_numbers(app)[7]
+    with rolled_back(app) as undone:
+        with current.database(undone).transaction() as session:
+            accreditation = find_accreditation(session, number)
+            accreditation.cab.name_en = "Look-Alike Laboratories Co., Ltd."
+        look_alike = issue_pdf(undone, number)
+    genuine_copy = issue_pdf(app, number)
+    assert b"Look-Alike" in look_alike or look_alike != genuine_copy
+    online = verify(look_alike, trust, source)
+    assert failed(online)["registry_binding"] == "not_recorded", online.summary()
+    assert online.check("signer_trusted").passed and online.check("qr_payload").passed
+    assert online.document is DocumentVerdict.UNTRUSTED
+    assert online.verdict is Verdict.NOT_AUTHENTIC
+    # With no register to ask, the signed QR payload binds alone, and says so.
+    offline = verify(look_alike, trust, None)
+    binding = offline.check("registry_binding")
+    assert binding.outcome.value == "indeterminate" and binding.code == "no_status_source"
+    assert verify(genuine_copy, trust, source).verdict is Verdict.VALID
+
+
+def test_a_number_the_register_does_not_hold_is_refused_online(app, trust, source):
+    number = valid_numbers(app)[8]
+    with rolled_back(app) as undone:
+        never_recorded = issue_pdf(undone, number)
+    report = verify(never_recorded, trust, source)
+    assert failed(report)["registry_binding"] == "not_registered", report.summary()
+    assert report.document is DocumentVerdict.UNTRUSTED

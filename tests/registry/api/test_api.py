@@ -287,6 +287,10 @@ def test_verify_api_reports_each_file(app, tmp_path, monkeypatch):
     genuine, appended, html = response.json["reports"]
     assert genuine["document"] == "authentic" and genuine["certificate_number"] == number
     assert genuine["register"]["certificate"]["number"] == number
+    logged = genuine["checks"][-1]
+    assert logged["name"] == "public_log" and logged["passed"], logged
+    index = genuine["register"]["certificate"]["log_index"]
+    assert logged["detail"].startswith(f"recorded in the public log at index {index} ")
     assert appended["document"] == "modified" and appended["register"] is None
     assert html["verdict"] == "unreadable"
     assert list(spool.iterdir()) == []  # nothing was spooled to disk
@@ -312,6 +316,28 @@ def test_verify_page_shows_cards_and_hides_the_word_forged(app):
     # Every check carries a label in the page's language beside its stable name.
     assert "The signature matches the signed content (<code>signature_integrity</code>)" in page
     assert "ลายมือชื่อตรงกับเนื้อหาที่ลงนาม (<code>signature_integrity</code>)" in thai
+    assert "The agency's public log recorded this certificate (<code>public_log</code>)" in page
+    assert "บันทึกสาธารณะของหน่วยงานบันทึกใบรับรองนี้ไว้ (<code>public_log</code>)" in thai
+
+
+def test_a_leaf_edited_in_the_database_makes_the_file_untrusted(app):
+    """The register's own database cannot vouch against its signed log."""
+    from registry.log.models import LogEntry
+
+    number, pdf = genuine_pdf(app)
+    with current.database(app).transaction() as session:
+        cert = session.scalars(select(Certificate).where(Certificate.number == number)).one()
+        entry = session.get(LogEntry, cert.log_index)
+        entry.data = entry.data.replace(b'"revision":', b'"revision": ')
+    client = app.test_client()
+    report = client.post(
+        "/api/v1/verify",
+        data={"file": [(io.BytesIO(pdf), "genuine.pdf")]},
+        content_type="multipart/form-data",
+    ).json["reports"][0]
+    logged = report["checks"][-1]
+    assert (logged["name"], logged["code"]) == ("public_log", "bad_inclusion_proof")
+    assert report["document"] == "untrusted" and report["verdict"] == "not_authentic"
 
 
 def test_verify_refuses_bad_uploads(tmp_path):

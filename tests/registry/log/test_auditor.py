@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from werkzeug.serving import make_server
 
 from registry.cli.log import WitnessState, witness_app
-from registry.log import notes
-from registry.log.notes import Verifier
+from verifier import notes
+from verifier.notes import Verifier
 
 from ...e2e.harness import free_port
 

@@ -10,12 +10,13 @@ from sqlalchemy import select, text, update
 
 from registry.certificates.issuance import find_accreditation, issue
 from registry.changes import DEVELOPMENT
-from registry.log import checkpoints, leaves, merkle, notes, store
+from registry.log import checkpoints, leaves, store
 from registry.log.checkpoints import LogCorrupted
 from registry.log.models import LogCheckpoint, LogEntry, LogHash
 from registry.pki.material import create_pki, get_document_signer, get_pki, log_key, publish_log
 from registry.register.status import EventKind
 from registry.web import current
+from verifier import merkle, notes
 from verifier.qr import decode_qr_payload
 
 from .. import factories
@@ -138,7 +139,7 @@ def test_tiles_entries_and_proofs_over_http(instance):
         "/log/tile/64/000",
     ):
         assert client.get(bad).status_code == 404, bad
-    bundle = list(store.read_bundle(client.get("/log/tile/entries/000.p/6").data))
+    bundle = list(merkle.read_bundle(client.get("/log/tile/entries/000.p/6").data))
     assert [merkle.leaf_hash(e) for e in bundle] == [
         tile.data[i : i + 32] for i in range(0, 192, 32)
     ]
@@ -179,7 +180,7 @@ def test_a_full_tile_is_immutable(instance):
     assert client.get("/log/tile/1/000.p/1").data == store_root_of_first_tile(instance)
     entries = client.get("/log/tile/entries/000")
     assert entries.headers["Cache-Control"] == "public, max-age=31536000, immutable"
-    assert len(list(store.read_bundle(entries.data))) == 256
+    assert len(list(merkle.read_bundle(entries.data))) == 256
 
 
 def store_root_of_first_tile(app) -> bytes:

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pymerkle import InmemoryTree
 
-from registry.log import merkle
-from registry.log.merkle import ProofError
+from verifier import merkle
+from verifier.merkle import ProofError
 
 #: The RFC 6962 test leaves, and the roots published for the first 1 to 8 of them.
 LEAVES = [

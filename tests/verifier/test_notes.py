@@ -8,8 +8,8 @@ import hashlib
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from registry.log import notes
-from registry.log.notes import Checkpoint, NoteError, Verifier
+from verifier import notes
+from verifier.notes import Checkpoint, NoteError, Verifier
 
 BODY = Checkpoint("registry.example.go.th/log", 42, bytes(range(32))).body
 

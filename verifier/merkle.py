@@ -10,7 +10,8 @@ position ``index`` at that height: it covers leaves
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+import struct
+from collections.abc import Callable, Iterator, Sequence
 
 HASH_SIZE = 32
 #: Tiles are 2**8 hashes wide (C2SP tlog-tiles).
@@ -215,3 +216,16 @@ def tile_width(level: int, index: int, size: int) -> int:
     """How many hashes tile ``index`` at ``level`` holds in a tree of ``size`` (0 to 256)."""
     hashes_at_level = size >> (TILE_HEIGHT * level)
     return max(0, min(TILE_WIDTH, hashes_at_level - index * TILE_WIDTH))
+
+
+def read_bundle(data: bytes) -> Iterator[bytes]:
+    """The entries of a bundle, refusing a truncated one."""
+    at = 0
+    while at < len(data):
+        if at + 2 > len(data):
+            raise ProofError("the entry bundle is truncated")
+        (length,) = struct.unpack(">H", data[at : at + 2])
+        if at + 2 + length > len(data):
+            raise ProofError("the entry bundle is truncated")
+        yield data[at + 2 : at + 2 + length]
+        at += 2 + length
