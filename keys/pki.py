@@ -63,12 +63,25 @@ def signature_hash(key: Any) -> hashes.HashAlgorithm | None:
     return None if isinstance(key, ed25519.Ed25519PrivateKey) else hashes.SHA256()
 
 
-def _write_private(path: Path, data: bytes) -> None:
-    """Write a key file readable by its owner only, atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+#: A PKI folder and everything in it belong to the service's own account.
+FOLDER_MODE = 0o700
+FILE_MODE = 0o600
+
+
+def private_folder(path: Path) -> None:
+    """``path`` and any folder made on the way to it, open to their owner only."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    path.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    for made in missing:
+        os.chmod(made, FOLDER_MODE)  # mkdir's mode is filtered by the umask
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a file readable by its owner only, atomically (mode 0600 from its creation)."""
+    private_folder(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        os.fchmod(fd, 0o600)
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)
@@ -78,10 +91,12 @@ def _write_private(path: Path, data: bytes) -> None:
 
 
 def _write_public(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    """Certificates and state are public, yet kept 0600 too: one rule for the folder's files.
+
+    Whoever needs them fetches them from ``/pki``; nothing reads them off the disk
+    under another account, and a single mode is what an audit can check.
+    """
+    write_private(path, data)
 
 
 def key_bytes(key: PrivateKeyTypes, passphrase: str | None) -> bytes:
@@ -93,6 +108,17 @@ def key_bytes(key: PrivateKeyTypes, passphrase: str | None) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, encryption
     )
+
+
+def key_files(folder: Path) -> dict[Path, bool]:
+    """Every private key file in a PKI folder, and whether it is encrypted (PKCS#8 PEM)."""
+    found = {}
+    for path in sorted(Path(folder).rglob("*.key")):
+        try:
+            found[path] = b"ENCRYPTED PRIVATE KEY" in path.read_bytes()
+        except OSError:
+            continue
+    return found
 
 
 def load_key_file(path: Path, passphrase: str | None) -> PrivateKeyTypes:
@@ -388,7 +414,7 @@ class Pki:
             ],
         )
         name = f"{cert.serial_number:x}"
-        _write_private(self.folder / "signing" / f"{name}.key", key_bytes(key, self.passphrase))
+        write_private(self.folder / "signing" / f"{name}.key", key_bytes(key, self.passphrase))
         _write_public(
             self.folder / "signing" / f"{name}.crt", cert.public_bytes(serialization.Encoding.PEM)
         )
@@ -424,7 +450,7 @@ def create(
         raise PkiExists(f"an agency PKI already exists in {target}")
     if target.exists() and any(target.iterdir()):
         raise PkiExists(f"{target} is not empty; move it away before creating a PKI there")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(target.parent)
     # Built beside the target and renamed into place: never half a PKI.
     folder = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}-new-"))
     try:
@@ -512,14 +538,14 @@ def _generate(folder: Path, config: PkiConfig, passphrase: str | None, now: date
         ("tsa", tsa_key, tsa),
         ("ocsp", ocsp_key, ocsp),
     ):
-        _write_private(folder / f"{name}.key", key_bytes(key, passphrase))
+        write_private(folder / f"{name}.key", key_bytes(key, passphrase))
         _write_public(folder / f"{name}.crt", cert.public_bytes(pem))
-    _write_private(folder / "log.key", key_bytes(log_key, passphrase))
+    write_private(folder / "log.key", key_bytes(log_key, passphrase))
     _write_public(
         folder / "log.pub",
         log_key.public_key().public_bytes(pem, serialization.PublicFormat.SubjectPublicKeyInfo),
     )
-    _write_private(folder / "qr.key", key_bytes(qr_key, passphrase))
+    write_private(folder / "qr.key", key_bytes(qr_key, passphrase))
     _write_public(folder / "jwks.json", json.dumps(jwks, indent=1).encode())
 
     pki = Pki(

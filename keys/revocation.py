@@ -11,13 +11,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 
 from .errors import PkiError
-from .pki import Pki, signature_hash
+from .pki import Pki, signature_hash, write_private
 
 CAS = ("root", "issuing")
+#: The CertID hashes we answer for: the SHA-1 that NSS and OpenSSL send, and SHA-2.
+CERT_ID_HASHES = (hashes.SHA1, hashes.SHA224, hashes.SHA256, hashes.SHA384, hashes.SHA512)
 
 
 class BadOcspRequest(PkiError):
@@ -87,9 +90,7 @@ def current_crl(pki: Pki, name: str, now: datetime | None = None) -> bytes:
         except ValueError:
             pass
     der = build_crl(pki, name, now).public_bytes(serialization.Encoding.DER)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_bytes(der)
-    tmp.replace(path)
+    write_private(path, der)
     return der
 
 
@@ -143,18 +144,43 @@ def unsuccessful(status: ocsp.OCSPResponseStatus) -> bytes:
     )
 
 
+#: RFC 8954: a nonce is 1 to 32 octets; a responder refuses longer ones.
+MAX_NONCE = 32
+#: RFC 5280: a serial number is positive and at most 20 octets.
+MAX_SERIAL = 2**159
+
+
 def answer_ocsp_request(pki: Pki, request_der: bytes, now: datetime | None = None) -> bytes:
-    """RFC 6960: answer a DER request; malformed or foreign requests get an error status."""
+    """RFC 6960: answer a DER request; malformed or foreign requests get an error status.
+
+    cryptography parses a request lazily: its extensions and its CertID's hash
+    algorithm raise only when read. Each is read here, under its own answer:
+    a request we cannot parse is ``malformedRequest``; a CertID hashed with an
+    algorithm we do not accept (MD5, SHA-3, an unknown OID) cannot be matched
+    to our CA, so we cannot answer for it authoritatively: ``unauthorized``.
+    """
     try:
         request = ocsp.load_der_ocsp_request(request_der)
-    except ValueError:
-        return unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
-    try:
-        nonce = request.extensions.get_extension_for_class(x509.OCSPNonce).value.nonce
+        nonce_extension = request.extensions.get_extension_for_class(x509.OCSPNonce)
+        nonce: bytes | None = nonce_extension.value.nonce
     except x509.ExtensionNotFound:
         nonce = None
+    except (ValueError, x509.DuplicateExtension):
+        return unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+    except NotImplementedError:
+        # More than one CertID: RFC 5019 clients send one, and so do NSS and pyHanko.
+        return unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+    if nonce is not None and not 0 < len(nonce) <= MAX_NONCE:
+        return unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+    if not 0 < request.serial_number < MAX_SERIAL:
+        return unsuccessful(ocsp.OCSPResponseStatus.MALFORMED_REQUEST)
+    try:
+        algorithm = request.hash_algorithm
+    except UnsupportedAlgorithm:
+        return unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
+    if not isinstance(algorithm, CERT_ID_HASHES):
+        return unsuccessful(ocsp.OCSPResponseStatus.UNAUTHORIZED)
     issuer = pki.issuing
-    algorithm = request.hash_algorithm
     ours = (
         _hash(algorithm, issuer.subject.public_bytes()),
         _hash(algorithm, _key_bits(issuer.public_key())),
@@ -170,7 +196,7 @@ def answer_ocsp_request(pki: Pki, request_der: bytes, now: datetime | None = Non
         issuer_name_hash=request.issuer_name_hash,
         issuer_key_hash=request.issuer_key_hash,
         serial_number=request.serial_number,
-        algorithm=request.hash_algorithm,
+        algorithm=algorithm,
         cert_status=ocsp.OCSPCertStatus.UNKNOWN,
         this_update=now - timedelta(minutes=5),
         next_update=now + timedelta(hours=pki.config.ocsp_hours),

@@ -84,10 +84,17 @@ class AgencyTimeStamper(TimeStamper):
     def token(
         self, imprint: tsp.MessageImprint, nonce: int | None, policy: str | None, now: datetime
     ) -> cms.ContentInfo:
-        """A signed TimeStampToken (CMS SignedData over a TSTInfo)."""
+        """A signed TimeStampToken (CMS SignedData over a TSTInfo).
+
+        ``policy`` other than the agency's own is refused here as well: a token
+        never names a policy the TSA does not issue under.
+        """
+        own = self.pki.config.tsa_policy_oid
+        if policy is not None and policy != own:
+            raise PkiError(f"the TSA issues tokens under policy {own} only, not {policy}")
         info = {
             "version": "v1",
-            "policy": policy or self.pki.config.tsa_policy_oid,
+            "policy": own,
             "message_imprint": imprint,
             "serial_number": int.from_bytes(secrets.token_bytes(16), "big"),
             "gen_time": now.replace(microsecond=0),
@@ -133,9 +140,7 @@ class AgencyTimeStamper(TimeStamper):
     async def async_request_tsa_response(self, req: tsp.TimeStampReq) -> tsp.TimeStampResp:
         now = datetime.now(UTC)
         self.pki.check_usable(self.pki.tsa, now, "TSA")
-        token = self.token(
-            req["message_imprint"], req["nonce"].native, req["req_policy"].native, now
-        )
+        token = self.token(req["message_imprint"], req["nonce"].native, None, now)
         return tsp.TimeStampResp({"status": {"status": "granted"}, "time_stamp_token": token})
 
     def respond(self, request_der: bytes) -> bytes:
@@ -149,8 +154,17 @@ class AgencyTimeStamper(TimeStamper):
             digest = req["message_imprint"]["hashed_message"].native
             if algorithm not in ("sha256", "sha384", "sha512") or len(digest) not in (32, 48, 64):
                 return rejection("bad_alg", "only SHA-2 message imprints are accepted")
+            policy = req["req_policy"].native
+            extensions = req["extensions"].native
         except (ValueError, TypeError, KeyError):
             return rejection("bad_request", "the request is not a DER TimeStampReq")
+        # RFC 3161 2.4.1: a policy the TSA does not issue under, or any extension
+        # it does not know (critical or not), is refused rather than ignored.
+        own = self.pki.config.tsa_policy_oid
+        if policy is not None and policy != own:
+            return rejection("unaccepted_policy", f"this TSA issues tokens under policy {own} only")
+        if extensions:
+            return rejection("unaccepted_extensions", "this TSA accepts no request extensions")
         try:
             return asyncio.run(self.async_request_tsa_response(req)).dump()
         except PkiError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from importlib.resources import files
 from typing import Any
@@ -12,7 +13,7 @@ from keys.signing import quiet_fetching_notice
 from verifier import speedups
 from verifier.cli import quiet_library_logs
 
-from . import schema  # noqa: F401  (every model, so that mappers and foreign keys resolve)
+from . import readiness, schema  # noqa: F401  (schema: every model, so that mappers resolve)
 from . import settings as settings_module
 from .api import views as api
 from .db import Database
@@ -27,7 +28,7 @@ from .pki import material
 from .pki import routes as pki
 from .settings import Settings
 from .verification import views as verification
-from .web import caching, cors, current, i18n, limits, problems, security
+from .web import caching, cors, current, guard, i18n, limits, parameters, problems, security
 from .web.uploads import InMemoryRequest
 
 #: ``templates/`` at the top of the checkout, carried inside the package (a link).
@@ -57,9 +58,12 @@ def create_app(
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     app.request_class = InMemoryRequest
 
-    current.init_app(app, found, database or Database.from_url(found.database_url))
+    if database is None:
+        database = Database.from_url(found.database_url, timeout=found.database_timeout or None)
+    current.init_app(app, found, database)
     i18n.init_app(app)
     limits.init_app(app)
+    parameters.init_app(app)
     problems.init_app(app)
     security.init_app(app)
     cors.init_app(app)
@@ -81,9 +85,26 @@ def create_app(
     limits.limit_view(app, "public.index")
     limits.limit_view(app, "verify.page_upload", upload=True)
     limits.limit_view(app, "verify.api_upload", upload=True)
+    limits.limit_view(app, "pki.tsa", kind="tsa")
     app.after_request(_publish_after_staff_writes)
     caching.init_app(app)
+    guard.init_app(app)
     return app
+
+
+def serve() -> Flask:
+    """The app as gunicorn serves it (``registry.app:serve()``): production must be ready.
+
+    A refusal is a few plain lines and exit status 2, not a traceback in a
+    worker's boot log: ``accredit run`` checks the same before starting gunicorn.
+    """
+    found = settings_module.from_environ()
+    try:
+        readiness.require_ready(found)
+    except readiness.NotReady as exc:
+        print(f"accredit: error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    return create_app(settings=found)
 
 
 OFFICE = frozenset({"office", "cases", "bodies"})

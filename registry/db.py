@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -29,6 +30,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
+SQLITE_MEMORY = (None, "", ":memory:")
 #: Execution option marking a write transaction (SQLite begins it IMMEDIATE).
 WRITE = "accredit_write"
 
@@ -99,7 +101,22 @@ class Base(DeclarativeBase):
 # --- engines ------------------------------------------------------------------
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
+#: Without a request budget (the CLI, migrations): wait this long for a connection or a lock.
+CONNECT_TIMEOUT = 5
+BUSY_TIMEOUT = 10
+
+
+def make_engine(url: str, timeout: int | None = None, **kwargs: Any) -> Engine:
+    """An engine for ``url``; ``timeout`` (seconds) bounds every wait of a web request.
+
+    With a timeout, nothing waits longer than it: the connection (PostgreSQL
+    ``connect_timeout``), each statement (``statement_timeout``, so a lock or
+    a runaway query cannot hold a worker), a connection from the pool
+    (``pool_timeout``: when the server is frozen, the requests after the first
+    few are answered at once instead of queueing) and SQLite's lock
+    (``busy_timeout``). Connections are checked before use (``pool_pre_ping``),
+    so the service recovers by itself when the database comes back.
+    """
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -110,15 +127,58 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         )
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
+    connect_args = kwargs.setdefault("connect_args", {})
     if parsed.get_backend_name() == "postgresql":
-        kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", 5)
+        connect_args.setdefault("connect_timeout", timeout or CONNECT_TIMEOUT)
+        if timeout:
+            connect_args.setdefault("options", f"-c statement_timeout={timeout * 1000}")
+    else:
+        connect_args.setdefault("timeout", timeout or BUSY_TIMEOUT)
+    if timeout:
+        kwargs.setdefault("pool_pre_ping", True)
+        if parsed.get_backend_name() == "postgresql" or parsed.database not in SQLITE_MEMORY:
+            kwargs.setdefault("pool_timeout", timeout)  # in-memory SQLite has no queue
     try:
         engine = create_engine(parsed, **kwargs)
     except (ArgumentError, NoSuchModuleError, ImportError) as exc:
         raise DatabaseError(f"unsupported database URL {safe_url(url)}: {exc}") from exc
+    _connect_args[engine] = dict(connect_args)
     if engine.dialect.name == "sqlite":
-        _tune_sqlite(engine)
+        _tune_sqlite(engine, timeout or BUSY_TIMEOUT)
     return engine
+
+
+#: What each engine passes to the driver's connect, for ``Database.peek``'s own connections.
+_connect_args: weakref.WeakKeyDictionary[Engine, dict[str, Any]] = weakref.WeakKeyDictionary()
+
+
+#: The register's own files (SQLite's database, WAL and shared memory): owner only.
+PRIVATE_FILE = 0o600
+
+
+def keep_private(path: str) -> None:
+    """Make the SQLite file 0600 before SQLite first opens it, and tighten an older one.
+
+    SQLite gives its ``-wal`` and ``-shm`` files the database file's mode, so a
+    database created 0600 keeps all three private; one made before this rule
+    (0644 under the usual umask) is brought down to 0600, with its companions.
+    Files of another owner are left alone: chmod would fail, and they are theirs.
+    """
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+    except FileExistsError:
+        pass
+    except OSError:  # no such folder, or not ours to write: SQLite will say so on connect
+        return
+    else:
+        os.close(descriptor)
+    for name in (path, f"{path}-wal", f"{path}-shm"):
+        try:
+            found = os.stat(name)
+            if found.st_uid == os.getuid() and found.st_mode & 0o077:
+                os.chmod(name, PRIVATE_FILE)
+        except OSError:
+            continue
 
 
 def safe_url(url: str) -> str:
@@ -128,19 +188,26 @@ def safe_url(url: str) -> str:
         return "<unparseable URL>"
 
 
-def _tune_sqlite(engine: Engine) -> None:
+def _tune_sqlite(engine: Engine, busy_timeout: int) -> None:
     """WAL, enforced foreign keys, and real transactions (SAVEPOINT, DDL).
 
     pysqlite's own transaction handling skips BEGIN for DDL and breaks
     savepoints; SQLAlchemy documents taking it over as below.
     """
 
+    if engine.url.database not in SQLITE_MEMORY:
+        path = str(engine.url.database)
+
+        @sa_event.listens_for(engine, "do_connect")
+        def _private(*_args: Any) -> None:
+            keep_private(path)  # before SQLite opens (and perhaps creates) the file
+
     @sa_event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
-        cursor.execute("PRAGMA busy_timeout = 10000")
+        cursor.execute(f"PRAGMA busy_timeout = {busy_timeout * 1000}")
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
@@ -185,8 +252,8 @@ class Database:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        return cls(make_engine(url))
+    def from_url(cls, url: str, timeout: int | None = None) -> Database:
+        return cls(make_engine(url, timeout))
 
     @classmethod
     def bound_to(cls, connection: Connection) -> Database:
@@ -232,27 +299,42 @@ class Database:
         engine = self.engine
         key = (os.getpid(), id(engine))
         connections: dict[tuple[int, int], Any] = _local.__dict__.setdefault("connections", {})
+        dbapi_error = engine.dialect.loaded_dbapi.Error
         for attempt in (1, 2):
             connection = connections.get(key)
-            if connection is None:
-                cargs, cparams = engine.dialect.create_connect_args(engine.url)
-                connection = engine.dialect.connect(*cargs, **cparams)
-                if engine.dialect.name == "postgresql":
-                    connection.autocommit = True
-                else:
-                    connection.isolation_level = None
-                connections[key] = connection
+            fresh = connection is None  # a new connection that fails is not tried again
             try:
+                if connection is None:
+                    connection = connections[key] = _peek_connection(engine)
                 cursor = connection.cursor()
                 cursor.execute(sql)
                 row = cursor.fetchone()
                 cursor.close()
                 return tuple(row)
-            except Exception:
+            except Exception as exc:
                 connections.pop(key, None)
-                if attempt == 2:
+                if fresh or attempt == 2:
+                    if isinstance(exc, dbapi_error):
+                        # As SQLAlchemy would raise it (OperationalError...): one kind of
+                        # "database unavailable" for the web layer to answer as 503.
+                        raise DBAPIError.instance(sql, None, exc, dbapi_error) from exc
                     raise
         raise AssertionError("unreachable")
+
+
+def _peek_connection(engine: Engine) -> Any:
+    """An autocommit DBAPI connection made with the engine's own connect arguments."""
+    cargs, cparams = engine.dialect.create_connect_args(engine.url)
+    # The engine's own connect arguments: its timeouts hold here too.
+    cparams = {**cparams, **_connect_args.get(engine, {})}
+    if engine.dialect.name == "sqlite" and engine.url.database not in SQLITE_MEMORY:
+        keep_private(str(engine.url.database))
+    connection = engine.dialect.connect(*cargs, **cparams)
+    if engine.dialect.name == "postgresql":
+        connection.autocommit = True
+    else:
+        connection.isolation_level = None
+    return connection
 
 
 def cache_key(session: Session) -> str:

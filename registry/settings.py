@@ -88,6 +88,8 @@ class Settings:
     upload_rate_limit: str = "30 per minute"
     rate_limit_storage: str = "memory://"
     max_upload_bytes: int = MAX_UPLOAD_BYTES
+    #: Seconds a web request waits on the database (connect, statement, pool, lock), then 503.
+    database_timeout: int = 2
     page_cache: bool = True
     #: The verifier's proven library speed-ups (``verifier.speedups``).
     speedups: bool = True
@@ -95,6 +97,10 @@ class Settings:
     key_store: KeyStoreSettings = field(default_factory=KeyStoreSettings)
     #: An external RFC 3161 TSA; unset means the agency's own, in-process.
     tsa_url: str | None = None
+    #: Whether ``/pki/tsa`` answers anyone, or only callers on this machine (loopback).
+    tsa_public: bool = True
+    #: Per client address, for ``/pki/tsa``: each token is a signature by the agency's key.
+    tsa_rate_limit: str = "60 per minute"
     #: The transparency log's origin line; unset: the public host followed by ``/log``.
     log_origin_value: str | None = None
     #: Witnesses asked to cosign each checkpoint: ``vkey|URL``, comma-separated.
@@ -215,9 +221,12 @@ TOP_LEVEL: dict[str, tuple[str, Callable[[str], Any]]] = {
     "UPLOAD_RATE_LIMIT": ("upload_rate_limit", str),
     "RATE_LIMIT_STORAGE": ("rate_limit_storage", str),
     "MAX_UPLOAD_BYTES": ("max_upload_bytes", _number("MAX_UPLOAD_BYTES")),
+    "DATABASE_TIMEOUT": ("database_timeout", _number("DATABASE_TIMEOUT")),
     "PAGE_CACHE": ("page_cache", _flag),
     "SPEEDUPS": ("speedups", _flag),
     "TSA_URL": ("tsa_url", str),
+    "TSA_PUBLIC": ("tsa_public", _flag),
+    "TSA_RATE_LIMIT": ("tsa_rate_limit", str),
     "LOG_ORIGIN": ("log_origin_value", str),
     "LOG_WITNESSES": ("log_witnesses", lambda v: tuple(w for w in v.split(",") if w.strip())),
     "VERIFY_PROCESSES": ("verify_processes", _number("VERIFY_PROCESSES")),

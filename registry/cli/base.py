@@ -15,9 +15,11 @@ from keys.errors import BadPassphrase, CorruptKeyFile, PkiError, PkiMissing
 from verifier.errors import VerifierError
 
 from .. import db
+from .. import settings as settings_module
 from ..app import create_app
 from ..db import Database
 from ..pki.material import publish_log as publish_checkpoint
+from ..readiness import NotReady
 from ..settings import Settings, SettingsError
 from ..web import current
 
@@ -45,6 +47,8 @@ class AccreditGroup(FlaskGroup):
             fail(str(exc), EXIT_UNUSABLE_TRUST)
         except (PkiMissing, BadPassphrase, CorruptKeyFile, PkiConfigError, SettingsError) as exc:
             fail(str(exc), EXIT_ENVIRONMENT)
+        except NotReady as exc:
+            fail(str(exc), EXIT_ENVIRONMENT)
         except PkiError as exc:
             fail(str(exc), EXIT_REFUSED)
         except db.DatabaseError as exc:
@@ -55,8 +59,11 @@ class AccreditGroup(FlaskGroup):
 
 
 def make_app() -> Flask:
+    """The app for a command: its database has no request budget (migrations, imports, demo
+    data and issuance may rightly take longer than a web request may wait)."""
     try:
-        return create_app()
+        found = settings_module.from_environ()
+        return create_app(settings=found, database=Database.from_url(found.database_url))
     except (db.DatabaseError, SettingsError) as exc:
         fail(str(exc), EXIT_ENVIRONMENT)
 

@@ -6,6 +6,7 @@ from flask.cli import routes_command, shell_command
 
 from .base import AccreditGroup, make_app
 from .certificates import documents_group, issue_command
+from .doctor import doctor_command
 from .instance import init_command, list_command
 from .keys import keys_group
 from .log import log_group, witness_group
@@ -28,6 +29,7 @@ for command in (
     list_command,
     tick_command,
     run_command,
+    doctor_command,
     keys_group,
     issue_command,
     documents_group,

@@ -11,6 +11,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from keys.pki import FOLDER_MODE, private_folder
+
 from .. import db
 from ..dates import local_date
 from ..demo import generator as demo
@@ -50,7 +52,8 @@ def init_command(demo_count: int, anchor: datetime | None, issue_count: int) -> 
     found = settings()
     if demo_count or issue_count:
         development_only("demo data (--demo, --issue)")
-    found.instance.mkdir(parents=True, exist_ok=True)
+    private_folder(found.instance)
+    found.instance.chmod(FOLDER_MODE)  # an instance made before this rule, too
     engine = database().engine
     db.check_connection(engine)
     before = db.current_revision(engine)

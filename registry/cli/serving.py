@@ -12,6 +12,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ..readiness import require_ready
 from .base import require_schema, settings
 from .certificates import echo_qr_urls
 from .ticks import start_daily_ticks
@@ -25,6 +26,7 @@ from .ticks import start_daily_ticks
 @with_appcontext
 def run_command(host: str, port: int, workers: int, dev: bool) -> None:
     """Serve the register (gunicorn when installed, Flask's server otherwise)."""
+    require_ready(settings())
     require_schema()
     public_url = settings().public_url
     served = urlsplit(public_url)
@@ -58,6 +60,6 @@ def run_command(host: str, port: int, workers: int, dev: bool) -> None:
     if settings().verify_slots_value is None:
         # One worker always stays free of uploads, for the QR and record pages.
         args += ["--env", f"ACCREDIT_VERIFY_SLOTS={max(1, workers - 1)}"]
-    args.append("registry.app:create_app()")
+    args.append("registry.app:serve()")
     sys.stdout.flush()  # execv drops what is still buffered: the QR URLs, into a pipe
     os.execv(gunicorn, args)

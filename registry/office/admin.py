@@ -44,11 +44,13 @@ from ..refusals import Refused
 from ..staff.models import StaffRole, StaffUser
 from ..web import current
 from ..web.i18n import explain
+from ..web.parameters import whole_number
 from . import forms
 from .auth import ACCOUNT_READERS, AUDIT_READERS, SignedIn, staff, staff_required
 
 bp = Blueprint("office", __name__, url_prefix="/staff")
 AUDIT_PAGE = 100
+MAX_AUDIT_PAGE = 100_000
 
 
 def now() -> datetime:
@@ -151,8 +153,7 @@ def audit_query(args: Any) -> tuple[Select[Any], dict[str, str]]:
 @staff_required(*AUDIT_READERS)
 def audit() -> Any:
     query, filters = audit_query(request.args)
-    page = request.args.get("page", "1")
-    number = int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 100_000 else 1
+    number = whole_number(request.args, "page", default=1, low=1, high=MAX_AUDIT_PAGE)
     db = current.session()
     entries = db.scalars(query.limit(AUDIT_PAGE).offset((number - 1) * AUDIT_PAGE)).all()
     ids = {e.actor_id for e in entries} | {e.approver_id for e in entries}

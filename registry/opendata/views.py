@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, request, stream_with_context
 
+from .. import version
 from ..web import current
 from ..web.caching import public_page
 from . import feeds
@@ -18,6 +19,9 @@ bp = Blueprint("opendata", __name__)
 def export(fmt: str) -> Response:
     now = datetime.now(UTC)
     session = current.session()
+    # Read before the 200 is sent: a database that cannot be reached is a 503 then,
+    # not a file that stops after its header row.
+    version.current(session, now)
     stamp = now.strftime("%Y%m%d")
     if fmt == "csv":
         body, mimetype = csv_lines(session, now), "text/csv"

@@ -20,11 +20,15 @@ from verifier.merkle import TILE_WIDTH, ProofError
 from ..log import checkpoints, store
 from ..web import current
 from ..web.caching import PageCache, Stored
+from ..web.i18n import explain
+from ..web.parameters import BadParameter, whole_number
 from ..web.problems import problem
 
 bp = Blueprint("log", __name__, url_prefix="/log")
 IMMUTABLE = "public, max-age=31536000, immutable"
 MAX_LEVEL = 63
+#: A tree size or leaf index: 18 digits, far beyond any log.
+MAX_SIZE = 10**18 - 1
 #: Full tiles and bundles never change, so each process keeps the ones it served.
 FULL_TILES = "accredit.full_tiles"
 
@@ -41,14 +45,16 @@ def _signed_size() -> int:
     return found.size if found else 0
 
 
-def _number(name: str, value: str | None) -> int:
-    if value is None or not value.isascii() or not value.isdigit() or len(value) > 18:
+def _number(name: str) -> int:
+    value = whole_number(request.args, name, default=None, low=0, high=MAX_SIZE)
+    if value is None:
         raise ProofError(f"{name} must be a whole number")
-    return int(value)
+    return value
 
 
 def _bad(exc: Exception) -> Any:
-    return problem(400, "bad_proof_request", _("This proof cannot be given"), str(exc))
+    detail = explain(exc) if isinstance(exc, BadParameter) else str(exc)
+    return problem(400, "bad_proof_request", _("This proof cannot be given"), detail)
 
 
 @bp.get("/checkpoint")
@@ -129,13 +135,13 @@ def _b64(hashes: list[bytes]) -> list[str]:
 @bp.get("/proof/inclusion")
 def inclusion() -> Any:
     try:
-        index = _number("index", request.args.get("index"))
-        size = _number("size", request.args.get("size"))
+        index = _number("index")
+        size = _number("size")
         signed = _signed_size()
         if size > signed:
             raise ProofError(f"the log's latest checkpoint has size {signed}")
         proof = store.inclusion(current.session(), index, size)
-    except ProofError as exc:
+    except (ProofError, BadParameter) as exc:
         return _bad(exc)
     return {"index": index, "size": size, "proof": _b64(proof)}
 
@@ -143,12 +149,12 @@ def inclusion() -> Any:
 @bp.get("/proof/consistency")
 def consistency() -> Any:
     try:
-        old = _number("from", request.args.get("from"))
-        new = _number("to", request.args.get("to"))
+        old = _number("from")
+        new = _number("to")
         signed = _signed_size()
         if new > signed:
             raise ProofError(f"the log's latest checkpoint has size {signed}")
         proof = store.consistency(current.session(), old, new)
-    except ProofError as exc:
+    except (ProofError, BadParameter) as exc:
         return _bad(exc)
     return {"from": old, "to": new, "proof": _b64(proof)}

@@ -24,8 +24,13 @@ from ..register.standings import standings
 from ..register.status import ItemState, document_status
 from ..search.query import SearchRefused
 from ..search.text import MAX_TEXT, clean_text, contains_pattern, filter_words
+from ..web.parameters import whole_number
 
 SCOPE_PAGE = 50
+#: Far beyond any scope table (50 lines a page), and bounded.
+MAX_SCOPE_PAGE = 100_000
+#: Database ids are 32-bit integers on PostgreSQL.
+MAX_ID = 2**31 - 1
 
 
 def _iso(value: Any) -> str | None:
@@ -85,17 +90,11 @@ def scope_filters(args: Mapping[str, str]) -> dict[str, Any]:
     text = args.get("q", "")
     if len(text) > MAX_TEXT:
         raise SearchRefused(f"the filter text is too long: at most {MAX_TEXT} characters")
-    site = args.get("site") or None
-    if site is not None and not (site.isdigit() and len(site) < 10):
-        raise SearchRefused("the site must be a site number from the list")
-    page = args.get("page", "1") or "1"
-    if not page.isdigit() or not 1 <= int(page[:6]) <= 100_000:
-        raise SearchRefused("the page must be a positive number")
     return {
         "q": clean_text(text),
-        "site": int(site) if site else None,
+        "site": whole_number(args, "site", default=None, low=1, high=MAX_ID),
         "field": clean_text(args.get("field", ""))[:200] or None,
-        "page": int(page),
+        "page": whole_number(args, "page", default=1, low=1, high=MAX_SCOPE_PAGE),
     }
 
 

@@ -30,15 +30,16 @@ from ..certificates.pdf.document import FONTS
 from ..certificates.status_lists import signed_status_list
 from ..pki.material import get_pki
 from ..register.status import PUBLIC_STATUSES
-from ..search.query import SearchQuery, SearchRefused, search
+from ..search.query import MAX_PAGE, SearchQuery, SearchRefused, search
 from ..search.text import marks
 from ..web import current
 from ..web.caching import public_page
 from ..web.i18n import agency_name, current_lang
 from ..web.negotiation import respond, wants_json
-from ..web.problems import problem, refused
+from ..web.parameters import whole_number
+from ..web.problems import RETRY_AFTER, problem, refused
 from .identifiers import Kind, Landing, landing_for
-from .records import accreditation_record, cab_record, scope_filters
+from .records import MAX_ID, accreditation_record, cab_record, scope_filters
 
 bp = Blueprint("public", __name__)
 
@@ -70,7 +71,8 @@ def landing_url(landing: Landing) -> str:
 def index() -> Any:
     """Search is the home page: by default, every body accredited now."""
     try:
-        query = SearchQuery.from_args(request.args)
+        page = whole_number(request.args, "page", default=1, low=1, high=MAX_PAGE)
+        query = SearchQuery.from_args(request.args, page)
     except SearchRefused as exc:
         return refused(exc)
     now = datetime.now(UTC)
@@ -87,7 +89,7 @@ def index() -> Any:
 @bp.get("/cab/<int:cab_id>")
 @public_page
 def cab(cab_id: int) -> Any:
-    data = cab_record(current.session(), cab_id, datetime.now(UTC)) if cab_id < 2**31 else None
+    data = cab_record(current.session(), cab_id, datetime.now(UTC)) if cab_id <= MAX_ID else None
     if data is None:
         return problem(
             404,
@@ -142,7 +144,8 @@ def healthz() -> Any:
     try:
         current.session().execute(text("SELECT 1"))
     except SQLAlchemyError:
-        return {"status": "error", "database": "unreachable"}, 503
+        retry = {"Retry-After": str(RETRY_AFTER), "Cache-Control": "no-store"}
+        return {"status": "error", "database": "unreachable"}, 503, retry
     return {"status": "ok", "database": "ok"}
 
 

@@ -39,9 +39,34 @@ def exists(settings: Settings) -> bool:
     return (settings.pki_folder / "state.json").exists()
 
 
-def warn_if_unencrypted(settings: Settings) -> None:
+def key_warning(settings: Settings) -> str | None:
+    """What is true of the keys on disk, when it needs saying; ``None`` when all is well.
+
+    The passphrase alone does not tell: keys made with one stay encrypted when
+    it is later unset, and then "UNENCRYPTED" would be false. So the key
+    files themselves are read (each says whether it is encrypted).
+    """
+    found = pki_module.key_files(settings.pki_folder)
+    plain = sum(1 for encrypted in found.values() if not encrypted)
     if not settings.key_passphrase:
-        print(UNENCRYPTED_WARNING, file=sys.stderr)
+        if found and not plain:
+            return (
+                "WARNING: ACCREDIT_KEY_PASSPHRASE is not set, but the agency's private keys "
+                f"in {settings.pki_folder} are encrypted: nothing can be signed until it is set."
+            )
+        return UNENCRYPTED_WARNING
+    if plain:
+        return (
+            f"WARNING: {plain} of the agency's private keys in {settings.pki_folder} are stored "
+            "UNENCRYPTED although ACCREDIT_KEY_PASSPHRASE is set (they were made without it)."
+        )
+    return None
+
+
+def warn_if_unencrypted(settings: Settings) -> None:
+    warning = key_warning(settings)
+    if warning:
+        print(warning, file=sys.stderr)
 
 
 def create_pki(settings: Settings) -> Pki:
@@ -89,8 +114,9 @@ def get_pki(app: Flask | None = None) -> Pki:
     extensions = (app or _app()).extensions
     with _lock:
         if PKI not in extensions:
-            if not found.key_passphrase:
-                log.warning(UNENCRYPTED_WARNING)
+            warning = key_warning(found)
+            if warning:
+                log.warning(warning)
             extensions[PKI] = load_pki(found)
         return extensions[PKI]
 

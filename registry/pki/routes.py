@@ -9,17 +9,24 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
+import logging
+from typing import Any
 
 from cryptography.hazmat.primitives import serialization
+from cryptography.x509 import ocsp
 from flask import Blueprint, Response, abort, jsonify, request
+from flask_babel import gettext as _
 
-from keys.revocation import answer_ocsp_request, current_crl
+from keys.revocation import answer_ocsp_request, current_crl, unsuccessful
 from keys.tsa import AgencyTimeStamper
 
 from ..web import current
+from ..web.problems import problem
 from .material import get_pki, log_key
 
 bp = Blueprint("pki", __name__, url_prefix="/pki")
+log = logging.getLogger(__name__)
 
 MAX_REQUEST = 16 * 1024
 
@@ -48,12 +55,27 @@ def crl(name: str) -> Response:
     return _der(current_crl(get_pki(), name), "application/pkix-crl", 600)
 
 
+def _ocsp(data: bytes) -> Response:
+    """An OCSP response whatever happens: clients (NSS, pyHanko) parse the body, not a page.
+
+    ``answer_ocsp_request`` gives every request it can refuse its own status;
+    should it fail all the same, the client gets ``internalError`` (RFC 6960
+    2.3) and the server log gets the trace.
+    """
+    try:
+        answer = answer_ocsp_request(get_pki(), data)
+    except Exception:
+        log.exception("OCSP request failed; answered internalError")
+        answer = unsuccessful(ocsp.OCSPResponseStatus.INTERNAL_ERROR)
+    return _der(answer, "application/ocsp-response", 0)
+
+
 @bp.post("/ocsp")
 def ocsp_post() -> Response:
     data = request.get_data(cache=False)
     if len(data) > MAX_REQUEST:
         abort(413)
-    return _der(answer_ocsp_request(get_pki(), data), "application/ocsp-response", 0)
+    return _ocsp(data)
 
 
 @bp.get("/ocsp/<path:encoded>")
@@ -62,11 +84,31 @@ def ocsp_get(encoded: str) -> Response:
         data = base64.b64decode(encoded, validate=False)
     except (binascii.Error, ValueError):
         data = b""
-    return _der(answer_ocsp_request(get_pki(), data[:MAX_REQUEST]), "application/ocsp-response", 0)
+    return _ocsp(data[:MAX_REQUEST])
+
+
+def _internal_caller() -> bool:
+    """The socket's peer is this machine.
+
+    This is the TCP peer, not a forwarded address: behind a reverse proxy on
+    the same host every caller looks internal, so there the proxy must not
+    pass ``/pki/tsa`` on (see the README).
+    """
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
 
 
 @bp.post("/tsa")
-def tsa() -> Response:
+def tsa() -> Any:
+    if not current.settings().tsa_public and not _internal_caller():
+        return problem(
+            403,
+            "tsa_not_public",
+            _("This time-stamping service is for the agency's own systems"),
+            _("Use the time-stamping authority that your organisation has chosen."),
+        )
     data = request.get_data(cache=False)
     if len(data) > MAX_REQUEST:
         abort(413)

@@ -71,8 +71,12 @@ class SearchQuery:
     per_page: int = PER_PAGE
 
     @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> SearchQuery:
-        """Parse URL parameters, refusing anything out of bounds."""
+    def from_args(cls, args: Mapping[str, str], page: int = 1) -> SearchQuery:
+        """Parse URL parameters, refusing anything out of bounds.
+
+        The page arrives already read: numbers in URLs are read by the web
+        layer's one parser (``web.parameters``), which the domain cannot import.
+        """
         raw = args.get("q", "")
         if len(raw) > MAX_TEXT:
             raise SearchRefused(f"the search text is too long: at most {MAX_TEXT} characters")
@@ -82,8 +86,7 @@ class SearchQuery:
         programme = args.get("programme") or None
         if programme is not None and programme not in {p.value for p in Programme}:
             raise SearchRefused(f"unknown programme {programme[:40]!r}")
-        page_raw = args.get("page", "1") or "1"
-        if not page_raw.isdigit() or not 1 <= int(page_raw[:6]) <= MAX_PAGE:
+        if not 1 <= page <= MAX_PAGE:
             raise SearchRefused(f"the page must be a number from 1 to {MAX_PAGE}")
         per_page_raw = args.get("per_page", "") or str(PER_PAGE)
         if not (per_page_raw.isascii() and per_page_raw.isdigit()) or not (
@@ -96,7 +99,7 @@ class SearchQuery:
             field=(args.get("field") or None) and clean_text(args["field"])[:200],
             place=(args.get("place") or None) and clean_text(args["place"])[:200],
             status=status,
-            page=int(page_raw),
+            page=page,
             per_page=int(per_page_raw),
         )
 

@@ -24,6 +24,14 @@ def _upload() -> str:
     return current.settings().upload_rate_limit
 
 
+def _tsa() -> str:
+    return current.settings().tsa_rate_limit
+
+
+#: A limit by name: what each limited view is counted against.
+KINDS = {"general": _general, "upload": _upload, "tsa": _tsa}
+
+
 #: Endpoints with a limit; every other request skips the limiter at once.
 LIMITED: set[str] = set()
 
@@ -64,7 +72,8 @@ def limit_blueprint(blueprint: Blueprint) -> None:
     limiter.limit(_general)(blueprint)
 
 
-def limit_view(app: Flask, endpoint: str, upload: bool = False) -> None:
+def limit_view(app: Flask, endpoint: str, upload: bool = False, kind: str = "general") -> None:
     LIMITED.add(endpoint)
     view = app.view_functions[endpoint]
-    app.view_functions[endpoint] = limiter.limit(_upload if upload else _general)(view)
+    limit = KINDS["upload" if upload else kind]
+    app.view_functions[endpoint] = limiter.limit(limit)(view)

@@ -248,3 +248,13 @@ def test_audit_rows_are_never_changed_or_deleted(app, make_person, statement):
         current.database(app).transaction() as session,
     ):
         session.execute(text(statement))
+
+
+@pytest.mark.parametrize("raw", ["²", "99999999999999999999", "-1", "0"])
+def test_the_audit_log_refuses_a_bad_page_number(make_person, login, raw):
+    client = login(make_person(StaffRole.AUDITOR))
+    response = client.get(f"/staff/audit?page={raw}")
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "must be a" in page and "Traceback" not in page
+    assert client.get("/staff/audit?page=1").status_code == 200

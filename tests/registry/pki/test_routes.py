@@ -4,19 +4,24 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import random
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from asn1crypto import core, tsp
+from asn1crypto import keys as asn1_keys
+from asn1crypto import ocsp as asn1_ocsp
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509 import ocsp
 from flask import Flask
 from werkzeug.serving import make_server
 
+from keys.errors import PkiError
 from keys.signing import sign_pdf
+from keys.tsa import AgencyTimeStamper
 from registry.app import create_app
 from registry.pki.material import create_pki, get_document_signer, get_pki
 from registry.web import current
@@ -132,6 +137,95 @@ def test_malformed_ocsp_requests_get_an_error_status_not_a_crash(pki_app, body):
     assert answer.response_status is ocsp.OCSPResponseStatus.MALFORMED_REQUEST
 
 
+def reworked(der: bytes, **changes: object) -> bytes:
+    """A request built by cryptography, then changed where its builder refuses to go."""
+    request = asn1_ocsp.OCSPRequest.load(der)
+    tbs = request["tbs_request"]
+    cert_id = tbs["request_list"][0]["req_cert"]
+    if "algorithm" in changes:
+        name = str(changes["algorithm"])
+        cert_id["hash_algorithm"]["algorithm"] = name
+        cert_id["issuer_name_hash"] = _digest(name, changes["issuer_name"])
+        cert_id["issuer_key_hash"] = _digest(name, changes["issuer_key"])
+    if "serial" in changes:
+        cert_id["serial_number"] = changes["serial"]
+    if "nonce" in changes:
+        tbs["request_extensions"][0]["extn_value"] = core.ParsableOctetString(
+            changes["nonce"]  # type: ignore[arg-type]
+        )
+    if changes.get("twice"):
+        tbs["request_list"] = [tbs["request_list"][0], tbs["request_list"][0]]
+    if changes.get("two_nonces"):
+        extension = tbs["request_extensions"][0]
+        tbs["request_extensions"] = [extension, extension]
+    der = request.dump(force=True)
+    return der
+
+
+def _digest(name: str, data: object) -> bytes:
+    """The CertID hash a client would send; an unknown OID's stands in as SHA-256."""
+    known = name.replace("sha3_", "sha3-") if name.startswith("sha3") else name
+    return hashlib.new(known if "." not in name else "sha256", data).digest()  # type: ignore[arg-type]
+
+
+def issuer_parts(issuer: x509.Certificate) -> dict[str, bytes]:
+    key = issuer.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    bits = asn1_keys.PublicKeyInfo.load(key)["public_key"].native
+    return {"issuer_name": issuer.subject.public_bytes(), "issuer_key": bits}
+
+
+def posted_ocsp(app: Flask, body: bytes) -> ocsp.OCSPResponse:
+    response = app.test_client().post(
+        "/pki/ocsp", data=body, headers={"Content-Type": "application/ocsp-request"}
+    )
+    assert response.status_code == 200
+    assert response.mimetype == "application/ocsp-response"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    return ocsp.load_der_ocsp_response(response.data)
+
+
+@pytest.mark.parametrize("algorithm", ["md5", "sha3_256", "sha3_512", "1.2.3.4"])
+def test_a_cert_id_hashed_with_an_algorithm_we_refuse_is_unauthorized(pki_app, algorithm):
+    pki = get_pki(pki_app)
+    der = ocsp_request(pki.signing_cert, pki.issuing, b"n" * 16)
+    body = reworked(der, algorithm=algorithm, **issuer_parts(pki.issuing))
+    answer = posted_ocsp(pki_app, body)
+    assert answer.response_status is ocsp.OCSPResponseStatus.UNAUTHORIZED
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"serial": -5},
+        {"serial": 0},
+        {"nonce": core.OctetString(b"x" * 64).dump()},
+        {"nonce": b"\x04\x00"},
+        {"two_nonces": True},
+        {"twice": True},
+    ],
+    ids=["negative-serial", "zero-serial", "long-nonce", "empty-nonce", "two-nonces", "two"],
+)
+def test_a_malformed_request_gets_malformed_request(pki_app, changes):
+    pki = get_pki(pki_app)
+    body = reworked(ocsp_request(pki.signing_cert, pki.issuing, b"n" * 16), **changes)
+    answer = posted_ocsp(pki_app, body)
+    assert answer.response_status is ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+
+
+@pytest.mark.parametrize("encoded", ["", "%%%", "AAAA", "not-base64!", "MA=="])
+def test_a_malformed_get_request_gets_an_ocsp_error(pki_app, encoded):
+    response = pki_app.test_client().get(f"/pki/ocsp/{encoded}")
+    if not encoded:
+        assert response.status_code == 404
+        return
+    assert response.status_code == 200
+    assert response.mimetype == "application/ocsp-response"
+    answer = ocsp.load_der_ocsp_response(response.data)
+    assert answer.response_status is ocsp.OCSPResponseStatus.MALFORMED_REQUEST
+
+
 def test_ocsp_refuses_certificates_of_another_issuer(pki_app, make_pki):
     other = make_pki()
     body = ocsp_request(other.signing_cert, other.issuing)
@@ -168,6 +262,93 @@ def test_tsa_issues_rfc3161_tokens(pki_app):
     assert "signing_certificate_v2" in attrs
 
 
+def tsa_request(**fields: object) -> bytes:
+    values = {
+        "version": "v1",
+        "message_imprint": {
+            "hash_algorithm": {"algorithm": "sha256"},
+            "hashed_message": hashlib.sha256(b"document").digest(),
+        },
+        "cert_req": True,
+        **fields,
+    }
+    return tsp.TimeStampReq(values).dump()
+
+
+def tsa_status(data: bytes) -> tsp.PKIStatusInfo:
+    return tsp.PKIStatusInfo.load(core.Sequence.load(data)[0].dump())
+
+
+def test_tsa_grants_its_own_policy_only(pki_app):
+    own = get_pki(pki_app).config.tsa_policy_oid
+    client = pki_app.test_client()
+    granted = tsp.TimeStampResp.load(client.post("/pki/tsa", data=tsa_request(req_policy=own)).data)
+    assert granted["status"]["status"].native == "granted"
+    info = granted["time_stamp_token"]["content"]["encap_content_info"]["content"].parsed
+    assert info["policy"].dotted == own
+    response = client.post("/pki/tsa", data=tsa_request(req_policy="1.3.6.1.4.1.99999.1"))
+    assert response.mimetype == "application/timestamp-reply"
+    status = tsa_status(response.data)
+    assert status["status"].native == "rejection"
+    assert status["fail_info"].native == {"unaccepted_policy"}
+    assert own in status["status_string"].native[0]
+
+
+def test_tsa_refuses_request_extensions(pki_app):
+    extensions = [{"extn_id": "1.3.6.1.4.1.99999.2", "critical": False, "extn_value": b"\x05\x00"}]
+    data = pki_app.test_client().post("/pki/tsa", data=tsa_request(extensions=extensions)).data
+    assert tsa_status(data)["fail_info"].native == {"unaccepted_extensions"}
+
+
+def test_a_token_never_names_a_foreign_policy(pki_app):
+    stamper = AgencyTimeStamper(get_pki(pki_app))
+    imprint = tsp.TimeStampReq.load(tsa_request())["message_imprint"]
+    with pytest.raises(PkiError, match="policy"):
+        stamper.token(imprint, None, "1.3.6.1.4.1.99999.1", datetime.now(UTC))
+
+
+@pytest.mark.parametrize(
+    ("public", "address", "code"),
+    [
+        ("true", "203.0.113.7", 200),
+        ("false", "203.0.113.7", 403),
+        ("false", "127.0.0.1", 200),
+        ("false", "::1", 200),
+    ],
+)
+def test_an_internal_tsa_answers_loopback_callers_only(
+    make_app, make_database_url, public, address, code
+):
+    app = make_app(DATABASE_URL=make_database_url("sqlite"), TSA_PUBLIC=public)
+    create_pki(current.settings(app))
+    response = app.test_client().post(
+        "/pki/tsa",
+        data=tsa_request(),
+        environ_overrides={"REMOTE_ADDR": address},
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == code
+    if code == 403:
+        assert response.json["error"]["code"] == "tsa_not_public"
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+    else:
+        assert tsp.TimeStampResp.load(response.data)["status"]["status"].native == "granted"
+
+
+def test_the_tsa_is_rate_limited(make_app, make_database_url):
+    app = make_app(DATABASE_URL=make_database_url("sqlite"), TSA_RATE_LIMIT="3 per minute")
+    create_pki(current.settings(app))
+    client = app.test_client()
+    address = {"REMOTE_ADDR": "198.51.100.16"}
+    codes = [
+        client.post("/pki/tsa", data=tsa_request(), environ_overrides=address).status_code
+        for _ in range(4)
+    ]
+    assert codes == [200, 200, 200, 429]
+    limited = client.post("/pki/tsa", data=tsa_request(), environ_overrides=address)
+    assert int(limited.headers["Retry-After"]) >= 1
+
+
 @pytest.mark.parametrize("body", [b"", b"junk", b"\x30\x00"])
 def test_tsa_rejects_malformed_requests(pki_app, body):
     data = pki_app.test_client().post("/pki/tsa", data=body).data
@@ -190,3 +371,19 @@ def test_pdfsig_checks_revocation_live_against_our_ocsp(live_server, tmp_path):
     pki.revoke(pki.current_signer, "key_compromise", datetime.now(UTC))
     output = pdfsig(path, pki.root, tmp_path / "nss", ocsp=True)
     assert "Certificate has been Revoked." in output.split("Signature #2")[0]
+
+
+def test_mutated_ocsp_requests_always_get_an_ocsp_response(pki_app):
+    """Bytes flipped at random in a real request: every answer parses, none is internalError."""
+    pki = get_pki(pki_app)
+    der = ocsp_request(pki.signing_cert, pki.issuing, b"n" * 16)
+    rnd = random.Random(16)
+    client = pki_app.test_client()
+    for _ in range(300):
+        body = bytearray(der)
+        for _ in range(rnd.randint(1, 4)):
+            body[rnd.randrange(len(body))] = rnd.randrange(256)
+        response = client.post("/pki/ocsp", data=bytes(body))
+        assert response.status_code == 200
+        answer = ocsp.load_der_ocsp_response(response.data)
+        assert answer.response_status is not ocsp.OCSPResponseStatus.INTERNAL_ERROR

@@ -1,0 +1,92 @@
+"""The database down: every public route answers 503 at once, in its shape, and recovers."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from registry import db
+
+from .test_errors import HTML, JSON, assert_locked_down
+
+PUBLIC_ROUTES = [
+    "/",
+    "/search?q=rice",
+    "/V/AAAA",
+    "/c/Testing-0001/R1",
+    "/a/Testing-0001",
+    "/cab/1",
+    "/feeds/status.atom",
+    "/api/v1/search?q=rice",
+    "/api/v1/accreditations/Testing-0001",
+    "/api/v1/cabs/1",
+    "/log/checkpoint",
+    "/exports/registry.csv",
+    "/exports/registry.json",
+]
+#: PostgreSQL on a port where nothing listens, and SQLite in a folder that does not exist.
+DOWN = {
+    "postgresql": "postgresql+psycopg://postgres@127.0.0.1:1/accredit",
+    "sqlite": "sqlite:///{tmp}/missing/accredit.sqlite3",
+}
+
+
+def assert_unavailable(response, wants_json: bool) -> None:
+    assert response.status_code == 503
+    assert int(response.headers["Retry-After"]) > 0
+    text = response.get_data(as_text=True)
+    assert "Traceback" not in text and "OperationalError" not in text
+    if wants_json:
+        assert response.json["error"]["code"] == "database_unavailable"
+    else:
+        assert response.mimetype == "text/html" and "cannot be reached" in text
+    assert_locked_down(response)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("propagate", [False, True], ids=["production", "testing"])
+def test_every_public_route_answers_503_within_2_seconds(make_app, tmp_path, backend, propagate):
+    app = make_app(DATABASE_URL=DOWN[backend].format(tmp=tmp_path))
+    app.config["PROPAGATE_EXCEPTIONS"] = propagate
+    client = app.test_client()
+    for path in PUBLIC_ROUTES:
+        for headers in (HTML, JSON):
+            started = time.monotonic()
+            response = client.get(path, headers=headers)
+            assert time.monotonic() - started < 2, path
+            assert_unavailable(response, headers is JSON or path.startswith("/api/"))
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.headers["Retry-After"]
+    assert_locked_down(health)
+
+
+def test_the_register_recovers_without_a_restart(make_app, tmp_path):
+    folder = tmp_path / "later"
+    url = f"sqlite:///{folder}/accredit.sqlite3"
+    client = make_app(DATABASE_URL=url).test_client()
+    assert client.get("/cab/1").status_code == 503
+    assert client.get("/healthz").status_code == 503
+    folder.mkdir()
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    engine.dispose()
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/cab/1").status_code == 404  # answered from the register again
+    assert client.get("/", headers=JSON).status_code == 200
+
+
+def test_web_engines_have_a_budget_and_command_engines_do_not(tmp_path):
+    web = db.make_engine("postgresql://postgres@127.0.0.1:5432/postgres", 2)
+    assert web.pool.timeout() == 2 and web.pool._pre_ping
+    with web.connect() as conn:
+        assert conn.exec_driver_sql("SHOW statement_timeout").scalar_one() == "2s"
+    web.dispose()
+    command = db.make_engine("postgresql://postgres@127.0.0.1:5432/postgres")
+    with command.connect() as conn:
+        assert conn.exec_driver_sql("SHOW statement_timeout").scalar_one() == "0"
+    command.dispose()
+    lite = db.make_engine(f"sqlite:///{tmp_path}/x.sqlite3", 2)
+    with lite.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == 2000
+    lite.dispose()
