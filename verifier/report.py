@@ -99,6 +99,55 @@ class Check:
         }
 
 
+class Integrity(StrEnum):
+    """The first headline line: can the file be read, and is it as it was signed?"""
+
+    UNREADABLE = "unreadable"
+    UNSIGNED = "unsigned"
+    #: The signature does not match the bytes it covers.
+    ALTERED = "altered"
+    #: The signature is intact, but something was added or changed after it.
+    CHANGED_AFTER_SIGNING = "changed_after_signing"
+    INTACT = "intact"
+
+
+class Issuer(StrEnum):
+    """The second headline line: is this the agency's certificate, as it issued it?"""
+
+    AGENCY = "agency"
+    #: The agency signed the original; this copy was changed after (offer the original).
+    CHANGED_COPY = "changed_copy"
+    NOT_AGENCY = "not_agency"
+    #: Signed with the agency's key, but the register recorded no such file.
+    NOT_RECORDED = "not_recorded"
+    #: The public log contradicts the file or the register.
+    NOT_IN_PUBLIC_LOG = "not_in_public_log"
+    NOT_SHOWN = "not_shown"
+
+
+class StatusLine(StrEnum):
+    """The third headline line: what the register says now."""
+
+    CURRENT = "current"
+    NOT_CURRENT = "not_current"
+    #: The register could not be asked (offline, unreachable): "as of" a list, or unknown.
+    UNCONFIRMED = "unconfirmed"
+    #: Status is never shown for a document that is not authentic.
+    NOT_FOR_THIS_FILE = "not_for_this_file"
+
+
+@dataclass(frozen=True)
+class Headline:
+    """Three lines derived from the checks alone, so they can never disagree with them."""
+
+    integrity: Integrity
+    issuer: Issuer
+    status: StatusLine
+
+    def as_json(self) -> dict[str, str]:
+        return {"integrity": self.integrity, "issuer": self.issuer, "status": self.status}
+
+
 @dataclass(frozen=True)
 class Report:
     checks: tuple[Check, ...]
@@ -112,6 +161,8 @@ class Report:
     status_as_of: datetime | None = None
     reported_status: CertificateStatus | None = None
     filename: str | None = None
+    #: The length of the signed revision: ``pdf[:signed_length]`` is what was signed.
+    signed_length: int | None = None
 
     def check(self, name: str) -> Check | None:
         return next((c for c in self.checks if c.name == name), None)
@@ -158,6 +209,52 @@ class Report:
         return DocumentVerdict.AUTHENTIC
 
     @property
+    def headline(self) -> Headline:
+        """The three lines a person reads first, from the same checks as the list."""
+        return Headline(self._integrity(), self._issuer(), self._status_line())
+
+    def _integrity(self) -> Integrity:
+        if not self._passed("parse"):
+            return Integrity.UNREADABLE
+        if self._failed_code("signature_integrity") == "unsigned":
+            return Integrity.UNSIGNED
+        if not self._passed("signature_integrity"):
+            return Integrity.ALTERED
+        if not self._passed("unmodified_after_signing"):
+            return Integrity.CHANGED_AFTER_SIGNING
+        return Integrity.INTACT
+
+    def _issuer(self) -> Issuer:
+        document = self.document
+        if document is DocumentVerdict.AUTHENTIC:
+            return Issuer.AGENCY
+        if document is DocumentVerdict.UNREADABLE or document is DocumentVerdict.UNSIGNED:
+            return Issuer.NOT_SHOWN
+        agency_signed = self._passed("signer_trusted") and self._passed("signer_role")
+        if agency_signed and self._integrity() is Integrity.CHANGED_AFTER_SIGNING:
+            return Issuer.CHANGED_COPY
+        if self._failed_code("signer_trusted") == "untrusted_signer" or (
+            self._passed("signer_trusted") and not self._passed("signer_role")
+        ):
+            return Issuer.NOT_AGENCY
+        binding = self.check("registry_binding")
+        if binding is not None and binding.outcome is Outcome.FAILED:
+            return Issuer.NOT_RECORDED
+        logged = self.check("public_log")
+        if logged is not None and logged.outcome is Outcome.FAILED:
+            return Issuer.NOT_IN_PUBLIC_LOG
+        return Issuer.NOT_SHOWN
+
+    def _status_line(self) -> StatusLine:
+        if self.document is not DocumentVerdict.AUTHENTIC:
+            return StatusLine.NOT_FOR_THIS_FILE
+        if self.status is CertificateStatus.CURRENT:
+            return StatusLine.CURRENT
+        if self.status is CertificateStatus.UNKNOWN:
+            return StatusLine.UNCONFIRMED
+        return StatusLine.NOT_CURRENT
+
+    @property
     def status(self) -> CertificateStatus:
         """The register's answer, shown only for an authentic document."""
         if self.document is not DocumentVerdict.AUTHENTIC:
@@ -202,5 +299,6 @@ class Report:
             "signed_at": self.signed_at.isoformat() if self.signed_at else None,
             "status_source": self.status_source,
             "status_as_of": self.status_as_of.isoformat() if self.status_as_of else None,
+            "headline": self.headline.as_json(),
             "checks": [c.as_json() for c in self.checks],
         }

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from verifier.report import CHECK_NAMES, CertificateStatus, DocumentVerdict, Verdict
+from verifier.report import (
+    CHECK_NAMES,
+    CertificateStatus,
+    DocumentVerdict,
+    Integrity,
+    Issuer,
+    StatusLine,
+    Verdict,
+)
 
 from ..register.programmes import Programme
 from ..register.status import PUBLIC_STATUSES
@@ -325,6 +333,13 @@ def _schemas() -> dict[str, Any]:
                 "signed_at": _nullable("string", format="date-time"),
                 "status_source": _nullable("string"),
                 "status_as_of": _nullable("string", format="date-time"),
+                "headline": _object(
+                    {
+                        "integrity": {"enum": [i.value for i in Integrity]},
+                        "issuer": {"enum": [i.value for i in Issuer]},
+                        "status": {"enum": [s.value for s in StatusLine]},
+                    }
+                ),
                 "checks": {"type": "array", "items": _ref("Check")},
                 "register": {"oneOf": [{"type": "null"}, _ref("CertificateAnswer")]},
             },

@@ -8,16 +8,21 @@ beside it, and every check on request.
 
 from __future__ import annotations
 
+import base64
+import csv
+import io
+import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import get_locale, lazy_gettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext
 
 from verifier.policy import Limits, verify
-from verifier.report import DocumentVerdict, Report, Verdict
+from verifier.report import Issuer, Report, Verdict
 from verifier.sources import TrustBundle
 
 from ..certificates.answers import answer_for, find_certificate
@@ -36,8 +41,26 @@ RETRY_AFTER = 5
 @dataclass(frozen=True)
 class Checked:
     report: Report
-    #: The register's record, shown only beside an authentic document.
+    #: The register's record: beside an authentic document, or beside what the
+    #: agency signed when this copy was changed after signing.
     register: dict[str, Any] | None
+    #: What the agency signed, when this copy was changed after: ``pdf[:signed_length]``.
+    signed_original: bytes | None = None
+
+    @property
+    def original_link(self) -> str | None:
+        """The signed revision as a ``data:`` link: uploads are never stored."""
+        if self.signed_original is None:
+            return None
+        return "data:application/pdf;base64," + base64.b64encode(self.signed_original).decode()
+
+    @property
+    def body(self) -> str | None:
+        """The accredited body's name as the register gives it (English, Thai)."""
+        if self.register is None:
+            return None
+        cab = self.register["cab"]
+        return str(cab["name_th"] if str(get_locale()) == "th" else cab["name_en"])
 
     @property
     def tone(self) -> str:
@@ -112,15 +135,70 @@ def check_uploads() -> list[Checked] | Any:
             for name, data in named
         ]
     results = []
-    for report in reports:
-        register = None
-        if report.document is DocumentVerdict.AUTHENTIC and report.certificate_number:
+    for report, (_name, data) in zip(reports, named, strict=True):
+        issuer = report.headline.issuer
+        register, original = None, None
+        if issuer is Issuer.CHANGED_COPY and report.signed_length:
+            original = data[: report.signed_length]
+        if issuer in (Issuer.AGENCY, Issuer.CHANGED_COPY) and report.certificate_number:
             session = current.session()
             cert = find_certificate(session, report.certificate_number)
             if cert is not None:
                 register = answer_for(session, cert, now).as_json()
-        results.append(Checked(report, register))
+        results.append(Checked(report, register, original))
     return results
+
+
+VERDICT_LABELS = {
+    Verdict.VALID: lazy_gettext("Valid"),
+    Verdict.NOT_CURRENT: lazy_gettext("Genuine, not current"),
+    Verdict.NOT_AUTHENTIC: lazy_gettext("Not authentic"),
+    Verdict.UNREADABLE: lazy_gettext("Unreadable"),
+}
+
+
+def reason(checked: Checked) -> str:
+    """The first check that did not pass, in the reader's language."""
+    report = checked.report
+    for found in report.failed + report.undecided:
+        if found.name in ("status", "public_log") and report.verdict is Verdict.VALID:
+            continue
+        label = CHECK_LABELS.get(found.name, found.name)
+        if found.outcome.value == "failed":
+            return _("Not met: %(check)s", check=label)
+        if report.verdict is not Verdict.VALID:
+            return _("Not checked: %(check)s", check=label)
+    return ""
+
+
+def batch_csv(results: list[Checked]) -> str:
+    """The batch as CSV: one row per file (what the summary table shows)."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["file", "answer", "document", "status", "certificate", "body", "reason"])
+    for r in results:
+        writer.writerow(
+            [
+                r.report.filename,
+                r.report.verdict.value,
+                r.report.document.value,
+                r.report.status.value,
+                r.report.certificate_number or "",
+                r.body or "",
+                reason(r),
+            ]
+        )
+    return out.getvalue()
+
+
+def batch_links(results: list[Checked]) -> dict[str, str]:
+    """The batch's report as ``data:`` links (CSV and JSON): nothing is kept on the server."""
+    as_json = json.dumps({"reports": [r.as_json() for r in results]}, ensure_ascii=False, indent=1)
+    return {
+        "csv": "data:text/csv;charset=utf-8;base64,"
+        + base64.b64encode(batch_csv(results).encode()).decode(),
+        "json": "data:application/json;base64," + base64.b64encode(as_json.encode()).decode(),
+    }
 
 
 def _no_store(response: Any) -> Any:
@@ -129,8 +207,16 @@ def _no_store(response: Any) -> Any:
 
 
 def _render(results: list[Checked] | None) -> str:
+    counts = Counter(r.report.verdict for r in results or [])
     return render_template(
-        "verify.html", results=results, max_files=MAX_FILES, check_labels=CHECK_LABELS
+        "verify.html",
+        results=results,
+        max_files=MAX_FILES,
+        check_labels=CHECK_LABELS,
+        verdict_labels=VERDICT_LABELS,
+        counts=[(VERDICT_LABELS[v], v.value, counts[v]) for v in Verdict if counts[v]],
+        reason=reason,
+        downloads=batch_links(results) if results else None,
     )
 
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -162,25 +163,60 @@ def test_pages_work_without_javascript_and_load_nothing_external(server, browser
 
 
 def test_verify_page_in_the_browser(server, browser, tmp_path):
+    """A genuine file, a changed copy (with the signed original offered), a foreign-signed
+    one, and a 10-file batch with its summary: phone and desktop, English and Thai."""
+    from ..verifier.test_foreign import self_signed
+
     genuine = tmp_path / "certificate.pdf"
     genuine.write_bytes(server["pdf"])
     altered = tmp_path / "altered.pdf"
     altered.write_bytes(server["pdf"] + b"\n% appended\n")
-    for lang in ("en", "th"):
-        page = new_page(browser, PHONE)
-        page.goto(f"{server['base']}/verify?lang={lang}")
-        page.set_input_files("#file", [str(genuine), str(altered)])
-        page.click("form button[type=submit]")
-        page.wait_for_load_state()
-        cards = page.locator("section.card")
-        assert cards.count() == 2
-        text = page.content()
-        assert "forged" not in text.lower()
-        if lang == "en":
-            # Current, or (after the first test suspended it) no longer current.
-            assert "Genuine" in cards.nth(0).inner_text()
-            assert "was not issued by" in cards.nth(1).inner_text()
-        shoot(page, f"verify-phone-{lang}")
+    foreign = tmp_path / "foreign.pdf"
+    with ThreadPoolExecutor(1) as thread:  # pyHanko runs its own event loop; Playwright's runs
+        foreign.write_bytes(thread.submit(self_signed).result())
+    batch = [genuine, altered, foreign]
+    for i in range(7):
+        copy = tmp_path / f"copy-{i}.pdf"
+        copy.write_bytes(server["pdf"])
+        batch.append(copy)
+    for size, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        for lang in ("en", "th"):
+            page = new_page(browser, viewport)
+            page.goto(f"{server['base']}/verify?lang={lang}")
+            page.set_input_files("#file", [str(genuine), str(altered), str(foreign)])
+            page.click("form button[type=submit]")
+            page.wait_for_load_state()
+            cards = page.locator("section.card")
+            assert cards.count() == 3
+            assert page.locator("[role=status]").count() == 1
+            text = page.content()
+            assert "forged" not in text.lower()
+            assert cards.nth(1).locator("a[download$='-as-signed.pdf']").count() == 1
+            if lang == "en":
+                # Current, or (after the first test suspended it) no longer current.
+                assert "Genuine" in cards.nth(0).inner_text()
+                assert "Changed after it was signed" in cards.nth(1).inner_text()
+                assert "What the agency signed" in cards.nth(1).inner_text()
+                assert "Not signed by" in cards.nth(2).inner_text()
+                assert "Not altered since it was signed" in cards.nth(2).inner_text()
+            else:
+                assert "ถูกเปลี่ยนแปลงหลังจากลงนาม" in cards.nth(1).inner_text()
+                assert "ไม่ได้ลงนามโดย" in cards.nth(2).inner_text()
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"], f"horizontal scrolling at {size}"
+            shoot(page, f"verify-{size}-{lang}")
+            page.goto(f"{server['base']}/verify?lang={lang}")
+            page.set_input_files("#file", [str(p) for p in batch])
+            page.click("form button[type=submit]")
+            page.wait_for_load_state()
+            summary = page.locator("section.summary")
+            assert summary.count() == 1
+            assert summary.locator("tbody tr").count() == 10
+            assert page.locator("section.card").count() == 10
+            assert summary.locator("a[download='verification-report.csv']").count() == 1
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"], f"horizontal scrolling at {size} (batch)"
+            shoot(page, f"verify-batch-{size}-{lang}")
 
 
 def test_verify_command_asks_a_remote_register(server, tmp_path):

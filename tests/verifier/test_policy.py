@@ -28,7 +28,7 @@ from verifier.policy import verify
 from verifier.report import CHECK_NAMES, DocumentVerdict, Verdict
 from verifier.sources import TrustBundle
 
-from ..documents import demo_instance, rolled_back, valid_numbers
+from ..documents import blank_pdf, demo_instance, rolled_back, valid_numbers
 from ..registry import factories
 
 NOW = datetime.now(UTC)
@@ -313,7 +313,6 @@ def test_encrypted_pdf(trust):
 
 def test_signed_by_the_tsa_certificate_is_the_wrong_role(app, trust):
     from keys.signing import open_document_signer, sign_pdf
-    from tests.documents import blank_pdf
 
     pki = get_pki(app)
     signer = open_document_signer(pki)
@@ -569,3 +568,43 @@ def test_a_number_the_register_does_not_hold_is_refused_online(app, trust, sourc
     report = verify(never_recorded, trust, source)
     assert failed(report)["registry_binding"] == "not_registered", report.summary()
     assert report.document is DocumentVerdict.UNTRUSTED
+
+
+def test_the_headline_is_derived_from_the_checks(app, genuine, trust, source):
+    """Three lines from the same checks as the list: they can never disagree with it."""
+    from verifier.report import Integrity, Issuer, StatusLine
+
+    def headline(report):
+        line = report.headline
+        return line.integrity, line.issuer, line.status
+
+    assert headline(verify(genuine, trust, source)) == (
+        Integrity.INTACT,
+        Issuer.AGENCY,
+        StatusLine.CURRENT,
+    )
+    changed = verify(incremental(genuine, add_page_content), trust, source)
+    assert headline(changed) == (
+        Integrity.CHANGED_AFTER_SIGNING,
+        Issuer.CHANGED_COPY,
+        StatusLine.NOT_FOR_THIS_FILE,
+    )
+    # What the agency signed is the file up to its signature: offered beside the card.
+    assert changed.signed_length and genuine.startswith(genuine[: changed.signed_length])
+    offline = verify(genuine, trust, None)
+    assert headline(offline) == (Integrity.INTACT, Issuer.AGENCY, StatusLine.UNCONFIRMED)
+    unreadable = verify(b"<html>", trust, source)
+    assert headline(unreadable) == (
+        Integrity.UNREADABLE,
+        Issuer.NOT_SHOWN,
+        StatusLine.NOT_FOR_THIS_FILE,
+    )
+    unsigned = verify(blank_pdf(), trust, source)
+    assert headline(unsigned)[0] is Integrity.UNSIGNED
+    number = valid_numbers(app)[9]
+    with rolled_back(app) as undone:
+        look_alike = issue_pdf(undone, number)
+    issue_pdf(app, number)
+    assert headline(verify(look_alike, trust, source))[1] is Issuer.NOT_RECORDED
+    as_json = verify(genuine, trust, source).as_json()["headline"]
+    assert as_json == {"integrity": "intact", "issuer": "agency", "status": "current"}

@@ -300,7 +300,10 @@ def test_verify_api_reports_each_file(app, tmp_path, monkeypatch):
     assert logged["name"] == "public_log" and logged["passed"], logged
     index = genuine["register"]["certificate"]["log_index"]
     assert logged["detail"].startswith(f"recorded in the public log at index {index} ")
-    assert appended["document"] == "modified" and appended["register"] is None
+    assert appended["document"] == "modified" and appended["status"] == "unknown"
+    # Beside a changed copy: the register's record, next to what the agency signed.
+    assert appended["headline"]["issuer"] == "changed_copy"
+    assert appended["register"]["certificate"]["number"] == number
     assert html["verdict"] == "unreadable"
     assert list(spool.iterdir()) == []  # nothing was spooled to disk
 
@@ -542,3 +545,72 @@ def test_the_record_page_filter_takes_thai_as_written(get):
     spaced = get(f"{url}?q=ตะกั่ว", headers={"Accept": "application/json"}).json["scope"]
     written = get(f"{url}?q=ตะกั่วใน", headers={"Accept": "application/json"}).json["scope"]
     assert written["total"] == spaced["total"] > 0
+
+
+def test_a_changed_copy_offers_what_the_agency_signed(app):
+    import base64
+    import re
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+
+    number, pdf = genuine_pdf(app)
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    stream = generic.StreamObject(stream_data=b"BT /F1 40 Tf 100 500 Td (VALID TO 2099) Tj ET")
+    writer.add_stream_to_page(0, writer.add_object(stream))
+    changed = io.BytesIO()
+    writer.write(changed)
+    client = app.test_client()
+    for lang, words in (
+        ("en", ("Changed after it was signed", "What the agency signed", "What the register says")),
+        ("th", ("ถูกเปลี่ยนแปลงหลังจากลงนาม", "ฉบับที่หน่วยงานลงนาม", "ดาวน์โหลดต้นฉบับที่ลงนาม")),
+    ):
+        page = client.post(
+            f"/verify?lang={lang}",
+            data={"file": [(io.BytesIO(changed.getvalue()), "changed.pdf")]},
+            content_type="multipart/form-data",
+        ).get_data(as_text=True)
+        for word in words:
+            assert word in page, (lang, word)
+        # No contradiction: the card never claims the changed copy is current.
+        assert "Current in the register" not in page and "(OTHER)" not in page
+    link = re.search(r'href="data:application/pdf;base64,([^"]+)"', page).group(1)
+    original = base64.b64decode(link)
+    assert pdf.startswith(original) and original.rstrip().endswith(b"%%EOF")
+    report = client.post(
+        "/api/v1/verify",
+        data={"file": [(io.BytesIO(changed.getvalue()), "changed.pdf")]},
+        content_type="multipart/form-data",
+    ).json["reports"][0]
+    assert report["headline"] == {
+        "integrity": "changed_after_signing",
+        "issuer": "changed_copy",
+        "status": "not_for_this_file",
+    }
+    assert report["register"]["certificate"]["number"] == number
+
+
+def test_a_batch_gets_a_summary_first(app):
+    import base64
+    import csv
+    import re
+
+    _, pdf = genuine_pdf(app)
+    files = [(io.BytesIO(pdf), f"genuine-{i}.pdf") for i in range(7)]
+    files += [(io.BytesIO(pdf[:-3000]), f"cut-{i}.pdf") for i in range(2)]
+    files += [(io.BytesIO(b"<html>"), "page.pdf")]
+    page = (
+        app.test_client()
+        .post("/verify", data={"file": files}, content_type="multipart/form-data")
+        .get_data(as_text=True)
+    )
+    assert 'role="status"' in page
+    assert page.index('id="summary"') < page.index('class="card')
+    assert "Valid: <strong>7</strong>" in page
+    assert page.count("<tr><td data-label=") == 10
+    assert "Valid: genuine-0.pdf" in page  # each card's heading carries its answer
+    link = re.search(r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', page).group(1)
+    rows = list(csv.DictReader(io.StringIO(base64.b64decode(link).decode())))
+    assert [r["answer"] for r in rows].count("valid") == 7
+    assert rows[-1]["file"] == "page.pdf" and rows[-1]["answer"] == "unreadable"
+    assert re.search(r'href="data:application/json;base64,', page)
