@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -100,9 +101,8 @@ def test_a_wheel_installed_outside_the_checkout_serves_the_register(tmp_path):
     accredit = venv / "bin" / "accredit"
     made = run(accredit, "init", "--demo", "5", "--issue", "1", cwd=tmp_path, env=env)
     assert "demo certificates: 1 issued" in made, made
-    number = next(
-        line.split()[2].rstrip(":") for line in made.splitlines() if line.startswith("demo cert")
-    )
+    with sqlite3.connect(instance / "accredit.sqlite3") as db:
+        (number,) = db.execute("SELECT number FROM certificate").fetchone()
 
     server = subprocess.Popen(
         [str(accredit), "run", "--port", str(port), "--workers", "1"],

@@ -134,7 +134,11 @@ def line(report: Report) -> str:
         number += f" (status as of {report.status_as_of:%Y-%m-%d %H:%M} UTC)"
     head = {
         Verdict.VALID: "VALID",
-        Verdict.NOT_CURRENT: f"GENUINE, NOT CURRENT ({report.status.value})",
+        Verdict.NOT_CURRENT: (
+            "GENUINE, PARTIALLY SUSPENDED"
+            if report.status.value == "partially_suspended"
+            else f"GENUINE, NOT CURRENT ({report.status.value})"
+        ),
         Verdict.NOT_AUTHENTIC: f"NOT AUTHENTIC ({report.document.value})",
         Verdict.UNREADABLE: "UNREADABLE",
     }[report.verdict]

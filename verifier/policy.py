@@ -299,6 +299,23 @@ def verify(
         )
 
 
+def suspended_items_text(items: Any) -> str:
+    """The register's suspended items in one line: what, since when, until when.
+
+    The same list the QR page and ``/verify`` show, for the command line.
+    """
+    if not isinstance(items, list):
+        return ""
+    parts = []
+    for item in items[:50]:
+        if not isinstance(item, dict):
+            continue
+        what = " · ".join(str(item.get(k) or "") for k in ("product_en", "parameter_en", "method"))
+        since, until = item.get("since"), item.get("until")
+        parts.append(f"{what} (from {since}" + (f" to {until})" if until else ", until lifted)"))
+    return "; ".join(parts)
+
+
 def cut_off(filename: str | None, checks: Sequence[Check] = ()) -> Report:
     """The report of a file whose time ran out: what ran, then ``time_budget`` for the rest."""
     done = {c.name for c in checks}
@@ -746,10 +763,12 @@ def _verify(
                 "status", Outcome.INDETERMINATE, str(answer.detail["error"]), "registry_unreachable"
             )
         passed = answer.status.value == "current"
+        detail = f"{answer.status.value} ({answer.source}, as of {answer.as_of:%Y-%m-%d %H:%M} UTC)"
+        suspended = suspended_items_text(answer.detail.get("suspended_items"))
         return Check(
             "status",
             Outcome.PASSED if passed else Outcome.FAILED,
-            f"{answer.status.value} ({answer.source}, as of {answer.as_of:%Y-%m-%d %H:%M} UTC)",
+            f"{detail}; suspended: {suspended}" if suspended else detail,
             "ok" if passed else answer.status.value,
         )
 

@@ -308,6 +308,21 @@ def _schemas() -> dict[str, Any]:
                         },
                     }
                 ),
+                "suspended_items": {
+                    "type": "array",
+                    "items": _object(
+                        {
+                            "id": INTEGER,
+                            "product_en": STRING,
+                            "product_th": STRING,
+                            "parameter_en": STRING,
+                            "parameter_th": STRING,
+                            "method": STRING,
+                            "since": _nullable("string", format="date"),
+                            "until": _nullable("string", format="date"),
+                        }
+                    ),
+                },
                 "checked_at": DATETIME,
                 "live": {"type": "boolean"},
             }

@@ -48,6 +48,29 @@ class Answer:
             return self.current.issued_at.date()
         return self.standing.since
 
+    @property
+    def suspended_items(self) -> list[dict[str, object]]:
+        """The items suspended now, each with since when and until when (one vocabulary:
+        the QR page, ``/verify``, the CLI and the API all list them)."""
+        found = []
+        for item in sorted(self.accreditation.scope_items, key=lambda i: i.id):
+            if self.standing.items.get(item.id) is not ItemState.SUSPENDED:
+                continue
+            since, until = self.standing.suspensions.get(item.id, (self.standing.since, None))
+            found.append(
+                {
+                    "id": item.id,
+                    "product_en": item.product_en,
+                    "product_th": item.product_th,
+                    "parameter_en": item.parameter_en,
+                    "parameter_th": item.parameter_th,
+                    "method": item.method,
+                    "since": since.isoformat() if since else None,
+                    "until": until.isoformat() if until else None,
+                }
+            )
+        return found
+
     def as_json(self) -> dict[str, object]:
         acc, cert = self.accreditation, self.certificate
         return {
@@ -87,6 +110,7 @@ class Answer:
                 "sites": self.scope.sites,
                 "fields": [{"en": en, "th": th} for en, th in self.scope.fields],
             },
+            "suspended_items": self.suspended_items,
             "checked_at": self.checked_at.isoformat(timespec="seconds"),
             "live": True,
         }

@@ -133,6 +133,8 @@ class Standing:
     items: Mapping[int, ItemState] = field(default_factory=dict)
     #: The Bangkok calendar day the answer is for.
     as_of: date | None = None
+    #: Each suspended item's suspension: its first day and its last (None: until lifted).
+    suspensions: Mapping[int, tuple[date, date | None]] = field(default_factory=dict)
 
     @property
     def suspended_items(self) -> frozenset[int]:
@@ -216,7 +218,12 @@ def derive(
         until: date | None = None,
         reason: str | None = None,
     ) -> Standing:
-        return Standing(status, since, until, reason, items, day)
+        windows = {
+            i: (item_suspensions[i].effective, item_suspensions[i].until)
+            for i, state in items.items()
+            if state is ItemState.SUSPENDED and i in item_suspensions
+        }
+        return Standing(status, since, until, reason, items, day, windows)
 
     if withdrawal is not None:
         return standing(

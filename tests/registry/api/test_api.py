@@ -614,3 +614,58 @@ def test_a_batch_gets_a_summary_first(app):
     assert [r["answer"] for r in rows].count("valid") == 7
     assert rows[-1]["file"] == "page.pdf" and rows[-1]["answer"] == "unreadable"
     assert re.search(r'href="data:application/json;base64,', page)
+
+
+def test_a_partial_suspension_lists_its_items_everywhere(app, spec):
+    """One vocabulary: the QR page, /verify, the API and the verifier name the items."""
+    from registry.acts.decisions import record
+    from registry.certificates.issuance import find_accreditation
+    from registry.register.standings import standings
+    from registry.register.status import ItemState
+    from verifier.policy import suspended_items_text
+
+    number, pdf = genuine_pdf(app)
+    accreditation_no = number.split("/")[0]
+    today = datetime.now(UTC).date()
+    with current.database(app).transaction() as session:
+        acc = find_accreditation(session, accreditation_no)
+        states = standings(session, datetime.now(UTC), [acc.id])[acc.id].items
+        item = next(i for i in acc.scope_items if states[i.id] is ItemState.ACTIVE)
+        officer, approver = factories.staff_pair(session)
+        record(
+            session,
+            acc,
+            EventKind.SUSPENDED,
+            today,
+            proposed_by=officer,
+            approved_by=approver,
+            reason_en="Proficiency test failed",
+            items=[item],
+            until=today.replace(year=today.year + 1),
+        )
+        product = item.product_en
+    client = app.test_client()
+    answer = client.get(f"/c/{number}", headers={"Accept": "application/json"}).json
+    assert answer["status"] == "partially_suspended"
+    (listed,) = answer["suspended_items"]
+    assert listed["product_en"] == product and listed["since"] == today.isoformat()
+    assert listed["until"] == today.replace(year=today.year + 1).isoformat()
+    page = client.get(f"/c/{number}").get_data(as_text=True)
+    assert html.escape(product) in page and "suspended from" in page
+    thai = client.get(f"/c/{number}?lang=th").get_data(as_text=True)
+    assert "พ.ศ." in thai
+    checked = client.post(
+        "/verify?lang=en",
+        data={"file": [(io.BytesIO(pdf), "a.pdf")]},
+        content_type="multipart/form-data",
+    ).get_data(as_text=True)
+    assert "valid with part of its scope suspended" in checked
+    assert html.escape(product) in checked and "no longer current" not in checked
+    report = client.post(
+        "/api/v1/verify",
+        data={"file": [(io.BytesIO(pdf), "a.pdf")]},
+        content_type="multipart/form-data",
+    ).json["reports"][0]
+    status = next(c for c in report["checks"] if c["name"] == "status")
+    assert product in status["detail"] and "suspended:" in status["detail"]
+    assert product in suspended_items_text(answer["suspended_items"])
