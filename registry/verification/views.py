@@ -32,7 +32,7 @@ from ..pki.material import get_pki, log_key
 from ..web import current
 from ..web.problems import problem
 from .pool import Busy, pool_for, slot
-from .source import RegistryStatusSource, agency_trust
+from .source import UNREACHABLE, RegistryStatusSource, agency_trust
 
 bp = Blueprint("verify", __name__)
 MAX_FILES = 20
@@ -156,10 +156,13 @@ def check_uploads() -> list[Checked] | Any:
         if issuer is Issuer.CHANGED_COPY and report.signed_length:
             original = data[: report.signed_length]
         if issuer in (Issuer.AGENCY, Issuer.CHANGED_COPY) and report.certificate_number:
-            session = current.session()
-            cert = find_certificate(session, report.certificate_number)
-            if cert is not None:
-                register = answer_for(session, cert, now).as_json()
+            try:
+                session = current.session()
+                cert = find_certificate(session, report.certificate_number)
+                if cert is not None:
+                    register = answer_for(session, cert, now).as_json()
+            except UNREACHABLE:
+                register = None  # the report already says the status could not be checked
         report_file = sign_report(
             report_document(
                 report,
