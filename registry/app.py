@@ -22,6 +22,7 @@ from .office import auth as office_auth
 from .office import bodies as office_bodies
 from .office import cases as office_cases
 from .opendata import views as opendata
+from .pages import about as about_pages
 from .pages import log as log_pages
 from .pages import views as pages
 from .pki import material
@@ -70,6 +71,7 @@ def create_app(
     office_auth.init_app(app)
 
     app.register_blueprint(pages.bp)
+    app.register_blueprint(about_pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(opendata.bp)
     app.register_blueprint(verification.bp)

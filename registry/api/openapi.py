@@ -42,6 +42,27 @@ DATETIME = {"type": "string", "format": "date-time"}
 INTEGER = {"type": "integer"}
 STATUS = {"type": "string", "enum": [s.value for s in PUBLIC_STATUSES]}
 PROGRAMME = {"type": "string", "enum": [p.value for p in Programme]}
+#: How the public reaches a body; each is null when the body has not given it.
+CONTACT = {
+    "email": _nullable("string"),
+    "phone": _nullable("string"),
+    "website": _nullable("string"),
+}
+RECOGNITION = {
+    "type": "array",
+    "description": "The agency's mutual recognition arrangements (APAC, ILAC); "
+    "covers: whether one covers this record's programme",
+    "items": _object(
+        {
+            "name": STRING,
+            "scope": {"type": "array", "items": STRING},
+            "since": DATE,
+            "until": _nullable("string", format="date"),
+            "url": _nullable("string"),
+            "covers": {"type": "boolean"},
+        }
+    ),
+}
 
 
 def _schemas() -> dict[str, Any]:
@@ -137,7 +158,13 @@ def _schemas() -> dict[str, Any]:
         "Cab": _object(
             {
                 "cab": _object(
-                    {"id": INTEGER, "name_en": STRING, "name_th": STRING, "national_id": STRING}
+                    {
+                        "id": INTEGER,
+                        "name_en": STRING,
+                        "name_th": STRING,
+                        "national_id": STRING,
+                        **CONTACT,
+                    }
                 ),
                 "sites": {"type": "array", "items": _ref("Site")},
                 "accreditations": {
@@ -155,6 +182,7 @@ def _schemas() -> dict[str, Any]:
                         }
                     ),
                 },
+                "recognition": RECOGNITION,
                 "last_updated": DATETIME,
                 "checked_at": DATETIME,
             }
@@ -177,8 +205,9 @@ def _schemas() -> dict[str, Any]:
                     }
                 ),
                 "cab": _object(
-                    {"id": INTEGER, "name_en": STRING, "name_th": STRING, "url": STRING}
+                    {"id": INTEGER, "name_en": STRING, "name_th": STRING, "url": STRING, **CONTACT}
                 ),
+                "recognition": RECOGNITION,
                 "scope": _object(
                     {
                         "total": INTEGER,

@@ -89,7 +89,9 @@ def index() -> Any:
 @bp.get("/cab/<int:cab_id>")
 @public_page
 def cab(cab_id: int) -> Any:
-    data = cab_record(current.session(), cab_id, datetime.now(UTC)) if cab_id <= MAX_ID else None
+    recognition = current.settings().recognition
+    session, now = current.session(), datetime.now(UTC)
+    data = cab_record(session, cab_id, now, recognition) if cab_id <= MAX_ID else None
     if data is None:
         return problem(
             404,
@@ -108,14 +110,15 @@ def accreditation(number: str) -> Any:
     except SearchRefused as exc:
         return refused(exc)
     session, now = current.session(), datetime.now(UTC)
-    data = accreditation_record(session, number[:40], filters, now)
+    recognition = current.settings().recognition
+    data = accreditation_record(session, number[:40], filters, now, recognition)
     if data is None:
         # Typed in another case (testing-0002): the same record, as the register spells it.
         landing = landing_for(session, number[:40], now)
         if landing is not None and landing.kind is Kind.ACCREDITATION:
             if not wants_json():
                 return redirect(url_for("public.accreditation", number=landing.key, **request.args))
-            data = accreditation_record(session, landing.key, filters, now)
+            data = accreditation_record(session, landing.key, filters, now, recognition)
     if data is None:
         return problem(
             404,
