@@ -23,6 +23,11 @@ bp = Blueprint("about", __name__)
 
 #: The nickname the trust page's commands give the root in an NSS database.
 NSS_NICKNAME = "accredit-root"
+#: NSS trust flags are SSL,S/MIME,object-signing; pdfsig checks a PDF signer
+#: as an S/MIME (email) signer, so the root is trusted in the middle slot only.
+#: "C,," (websites) leaves pdfsig saying "issuer isn't Trusted"; trusting it for
+#: websites as well would give the agency's key more power than it needs.
+NSS_TRUST = ",C,"
 
 
 def fingerprint(cert: x509.Certificate) -> str:
@@ -83,10 +88,11 @@ def trust() -> Any:
             "der": url_for("pki.certificate", name="root"),
         },
         "nss_nickname": NSS_NICKNAME,
+        "nss_trust": NSS_TRUST,
         "nss_commands": [
             "mkdir -p $HOME/.pki/nssdb",
             "certutil -d sql:$HOME/.pki/nssdb -N --empty-password",
-            f'certutil -d sql:$HOME/.pki/nssdb -A -t "C,," -n {NSS_NICKNAME} -i root.pem',
+            f'certutil -d sql:$HOME/.pki/nssdb -A -t "{NSS_TRUST}" -n {NSS_NICKNAME} -i root.pem',
             f"certutil -d sql:$HOME/.pki/nssdb -L -n {NSS_NICKNAME}",
             "pdfsig certificate.pdf",
         ],
