@@ -163,7 +163,9 @@ def test_recognition_is_read_from_a_compact_string_or_json():
     assert compact.agency_report_email == "fraud@agency.example"
     as_json = from_environ(
         {
-            "ACCREDIT_RECOGNITION": '[{"name": "APAC MRA", "scope": ["medical"], "since": "2019-01-01"}]'
+            "ACCREDIT_RECOGNITION": (
+                '[{"name": "APAC MRA", "scope": ["medical"], "since": "2019-01-01"}]'
+            )
         }
     )
     assert as_json.recognition[0].as_json() == {
