@@ -55,7 +55,7 @@ def about() -> Any:
     settings = current.settings()
     data = {
         "agency": agency_json(settings),
-        "recognition": [{**r.as_json(), "covers": True} for r in settings.recognition],
+        "recognition": [r.as_json() for r in settings.recognition],
         "links": {
             "verify": url_for("verify.page"),
             "trust": url_for("about.trust"),
