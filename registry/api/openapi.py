@@ -36,6 +36,11 @@ def _object(properties: dict[str, Any], required: list[str] | None = None) -> di
     }
 
 
+def _optional(schema: dict[str, Any], **properties: Any) -> dict[str, Any]:
+    """``schema`` with more properties that an answer may carry but need not."""
+    return {**schema, "properties": {**schema["properties"], **properties}}
+
+
 STRING = {"type": "string"}
 DATE = {"type": "string", "format": "date"}
 DATETIME = {"type": "string", "format": "date-time"}
@@ -289,72 +294,76 @@ def _schemas() -> dict[str, Any]:
                 "status": {"enum": ["active", "suspended"]},
             }
         ),
-        "CertificateAnswer": _object(
-            {
-                "genuine": {"const": True},
-                "status": {"enum": [s.value for s in CertificateStatus]},
-                "since": _nullable("string", format="date"),
-                "until": _nullable("string", format="date"),
-                "reason": _nullable("string"),
-                "reason_th": _nullable("string"),
-                "certificate": _object(
-                    {
-                        "number": STRING,
-                        "revision": INTEGER,
-                        "issued_at": DATETIME,
-                        "sha256": STRING,
-                        "served_sha256": _nullable("string"),
-                        "pdf": STRING,
-                        "log_index": _nullable("integer"),
-                        "log_proof": _nullable("string"),
-                    }
-                ),
-                "current_revision": {
-                    "oneOf": [
-                        {"type": "null"},
-                        _object({"number": STRING, "revision": INTEGER}),
-                    ]
-                },
-                "accreditation": _object(
-                    {
-                        "number": STRING,
-                        "status": {"enum": ["pending", *(s.value for s in PUBLIC_STATUSES)]},
-                        "standard": STRING,
-                        "programme": PROGRAMME,
-                        "valid_from": DATE,
-                        "valid_until": DATE,
-                    }
-                ),
-                "cab": _object({"name_en": STRING, "name_th": STRING}),
-                "scope": _object(
-                    {
-                        "items": INTEGER,
-                        "suspended": INTEGER,
-                        "sites": INTEGER,
-                        "fields": {
-                            "type": "array",
-                            "items": _object({"en": STRING, "th": STRING}),
-                        },
-                    }
-                ),
-                "suspended_items": {
-                    "type": "array",
-                    "items": _object(
+        "CertificateAnswer": _optional(
+            _object(
+                {
+                    "genuine": {"const": True},
+                    "status": {"enum": [s.value for s in CertificateStatus]},
+                    "since": _nullable("string", format="date"),
+                    "until": _nullable("string", format="date"),
+                    "reason": _nullable("string"),
+                    "reason_th": _nullable("string"),
+                    "certificate": _object(
                         {
-                            "id": INTEGER,
-                            "product_en": STRING,
-                            "product_th": STRING,
-                            "parameter_en": STRING,
-                            "parameter_th": STRING,
-                            "method": STRING,
-                            "since": _nullable("string", format="date"),
-                            "until": _nullable("string", format="date"),
+                            "number": STRING,
+                            "revision": INTEGER,
+                            "issued_at": DATETIME,
+                            "sha256": STRING,
+                            "served_sha256": _nullable("string"),
+                            "pdf": STRING,
+                            "log_index": _nullable("integer"),
+                            "log_proof": _nullable("string"),
                         }
                     ),
-                },
-                "checked_at": DATETIME,
-                "live": {"type": "boolean"},
-            }
+                    "current_revision": {
+                        "oneOf": [
+                            {"type": "null"},
+                            _object({"number": STRING, "revision": INTEGER}),
+                        ]
+                    },
+                    "accreditation": _object(
+                        {
+                            "number": STRING,
+                            "status": {"enum": ["pending", *(s.value for s in PUBLIC_STATUSES)]},
+                            "standard": STRING,
+                            "programme": PROGRAMME,
+                            "valid_from": DATE,
+                            "valid_until": DATE,
+                        }
+                    ),
+                    "cab": _object({"name_en": STRING, "name_th": STRING}),
+                    "scope": _object(
+                        {
+                            "items": INTEGER,
+                            "suspended": INTEGER,
+                            "sites": INTEGER,
+                            "fields": {
+                                "type": "array",
+                                "items": _object({"en": STRING, "th": STRING}),
+                            },
+                        }
+                    ),
+                    "suspended_items": {
+                        "type": "array",
+                        "items": _object(
+                            {
+                                "id": INTEGER,
+                                "product_en": STRING,
+                                "product_th": STRING,
+                                "parameter_en": STRING,
+                                "parameter_th": STRING,
+                                "method": STRING,
+                                "since": _nullable("string", format="date"),
+                                "until": _nullable("string", format="date"),
+                            }
+                        ),
+                    },
+                    "checked_at": DATETIME,
+                    "live": {"type": "boolean"},
+                }
+            ),
+            # On the QR and certificate answers; a verification report's register part omits it.
+            recognition=RECOGNITION,
         ),
         "Check": _object(
             {

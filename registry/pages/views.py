@@ -39,7 +39,13 @@ from ..web.negotiation import respond, wants_json
 from ..web.parameters import whole_number
 from ..web.problems import RETRY_AFTER, problem, refused
 from .identifiers import Kind, Landing, landing_for
-from .records import MAX_ID, accreditation_record, cab_record, scope_filters
+from .records import (
+    MAX_ID,
+    accreditation_record,
+    cab_record,
+    recognition_json,
+    scope_filters,
+)
 
 bp = Blueprint("public", __name__)
 
@@ -161,9 +167,13 @@ def show_answer(number: str) -> Any:
     if cert is None:
         return None
     answer = answer_for(session, cert, datetime.now(UTC))
+    # The phone that scanned the QR code abroad needs to know the report is recognised there.
+    recognition = recognition_json(
+        current.settings().recognition, [answer.accreditation.programme.value]
+    )
     if wants_json():
-        return answer.as_json()
-    return render_template("answer.html", answer=answer)
+        return {**answer.as_json(), "recognition": recognition}
+    return render_template("answer.html", answer=answer, recognition=recognition)
 
 
 @bp.get("/V/<path:token>")

@@ -242,3 +242,16 @@ def test_following_the_trust_page_makes_pdfsig_trust_an_issued_certificate(get, 
     after = run("pdfsig", "-nssdir", f"sql:{nssdb}", "-no-ocsp", str(pdf)).stdout
     approval = after.split("Signature #2")[0]
     assert "Signature is Valid." in approval and "Certificate is Trusted." in approval, after
+
+
+def test_a_certificate_answer_carries_the_recognition_chain(get, app):
+    number = app.config["issued"].certificate.number
+    accreditation, revision = number.split("/")
+    data = get(f"/api/v1/certificates/{accreditation}/{revision}").json
+    assert [r["name"] for r in data["recognition"]] == ["APAC MRA", "ILAC MRA"]
+    assert all(
+        r["covers"] is (data["accreditation"]["programme"] in r["scope"])
+        for r in data["recognition"]
+    )
+    page = get(f"/c/{number}?lang=th").get_data(as_text=True)
+    assert "การยอมรับในระดับสากล" in page
