@@ -15,6 +15,7 @@ from verifier.cli import quiet_library_logs
 
 from . import readiness, schema  # noqa: F401  (schema: every model, so that mappers resolve)
 from . import settings as settings_module
+from .api import docs as api_docs
 from .api import views as api
 from .db import Database
 from .office import admin as office_admin
@@ -73,6 +74,7 @@ def create_app(
     app.register_blueprint(pages.bp)
     app.register_blueprint(about_pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_docs.bp)
     app.register_blueprint(opendata.bp)
     app.register_blueprint(verification.bp)
     app.register_blueprint(pki.bp)

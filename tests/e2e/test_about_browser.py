@@ -1,4 +1,4 @@
-"""The contact and trust pages in a real browser, on a phone and a desktop, in both languages.
+"""The contact, trust and API docs pages in a real browser, on a phone and a desktop, in both languages.
 
 Each is shot for a person to look at, and checked for what a phone reader
 would trip on first: a page wider than the screen (a long fingerprint or a
@@ -15,6 +15,7 @@ from .test_browser import server  # noqa: F401  (the running register, shared se
 PAGES = {
     "about": ("/about", "#report"),
     "trust": ("/trust", ".fingerprint"),
+    "api-docs": ("/api", "#endpoints"),
 }
 
 
