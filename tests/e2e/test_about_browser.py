@@ -1,4 +1,4 @@
-"""The contact, trust and API docs pages in a real browser, on phones and desktops, in both languages.
+"""The contact, trust and API docs pages in a real browser: phone, desktop, both languages.
 
 Each is shot for a person to look at, and checked for what a phone reader
 would trip on first: a page wider than the screen (a long fingerprint or a
