@@ -255,3 +255,28 @@ def test_a_certificate_answer_carries_the_recognition_chain(get, app):
     )
     page = get(f"/c/{number}?lang=th").get_data(as_text=True)
     assert "การยอมรับในระดับสากล" in page
+
+
+def test_a_document_not_from_the_agency_offers_a_report(app, signed_pdf):
+    """Signed by some other authority: the card says so and says where to report it."""
+    page = (
+        app.test_client()
+        .post(
+            "/verify?lang=en",
+            data={"file": [(io.BytesIO(signed_pdf), "other.pdf")]},
+            content_type="multipart/form-data",
+        )
+        .get_data(as_text=True)
+    )
+    card = page.split('class="card')[1]
+    assert 'href="/about#report"' in card, card[:2000]
+    genuine = (
+        app.test_client()
+        .post(
+            "/verify?lang=en",
+            data={"file": [(io.BytesIO(app.config["issued"].pdf), "genuine.pdf")]},
+            content_type="multipart/form-data",
+        )
+        .get_data(as_text=True)
+    )
+    assert 'href="/about#report"' not in genuine.split('class="card')[1]
