@@ -152,10 +152,19 @@ def _check_revision(
             return RevisionFinding(
                 False, f"revision {revision} changes the document catalog", "catalog_changed"
             )
+        direct = catalog.raw_get("/AcroForm") if "/AcroForm" in catalog else None
+        if not isinstance(direct, generic.IndirectObject | type(None)) and not has_stamp:
+            # A form written into the catalog itself changes with it: only a
+            # timestamp revision may add its field there (checked below).
+            old_form = before.raw_get("/AcroForm") if "/AcroForm" in before else None
+            if direct != old_form:
+                return RevisionFinding(False, "the form was changed after signing", "form_changed")
         allowed.add(root_ref)
     resolver = reader.get_historical_resolver(revision)
+    # What the DSS held before, as the previous revision saw it: read through this
+    # revision's resolver, an edited DSS would vouch for its own new content.
     old_dss = (
-        _reachable(before.raw_get("/DSS"), resolver)
+        _reachable(before.raw_get("/DSS"), reader.get_historical_resolver(previous))
         if isinstance(before, generic.DictionaryObject) and "/DSS" in before
         else set()
     )
@@ -235,9 +244,17 @@ def _timestamp_objects(
                 allowed.add(ref)
                 widgets.append(ref)
     form = catalog.raw_get("/AcroForm") if "/AcroForm" in catalog else None
-    if isinstance(form, generic.IndirectObject) and form.reference in changed:
-        now_form = _historic(reader, revision, form.reference)
-        old_form = _historic(reader, revision - 1, form.reference)
+    indirect = isinstance(form, generic.IndirectObject)
+    if (indirect and form.reference in changed) or (
+        form is not None and not indirect and isinstance(before, generic.DictionaryObject)
+    ):
+        if indirect:
+            now_form = _historic(reader, revision, form.reference)
+            old_form = _historic(reader, revision - 1, form.reference)
+        else:
+            # Written into the catalog itself: compared as the catalog was before.
+            now_form = form
+            old_form = before.get("/AcroForm", generic.DictionaryObject())
         if _dict_without(now_form, {"/Fields", "/SigFlags"}) != _dict_without(
             old_form, {"/Fields", "/SigFlags"}
         ):
@@ -256,7 +273,8 @@ def _timestamp_objects(
             widgets
         ):
             return RevisionFinding(False, "form fields were changed after signing", "form_changed")
-        allowed.add(form.reference)
+        if indirect:
+            allowed.add(form.reference)
     for ref in changed - allowed:
         obj = _historic(reader, revision, ref)
         if isinstance(obj, generic.DictionaryObject) and obj.get("/Type") == "/Page":
