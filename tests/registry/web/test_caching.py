@@ -31,9 +31,7 @@ HEADERS = (
 def stored(body: bytes) -> Stored:
     """An entry whose strings are its own, as those of a rendered response are."""
     headers = tuple((k.encode().decode(), v.encode().decode()) for k, v in HEADERS)
-    return Stored(
-        "200 OK".encode().decode(), headers, body, secrets.token_hex(16), datetime.now(UTC)
-    )
+    return Stored(b"200 OK".decode(), headers, body, secrets.token_hex(16), datetime.now(UTC))
 
 
 def test_many_small_pages_stay_within_the_budget_in_real_memory():
