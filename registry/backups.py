@@ -137,6 +137,9 @@ def backup(settings: Settings, folder: Path) -> Summary:
     if folder == settings.instance or settings.instance in folder.parents:
         raise BackupError("the backup folder must be outside the instance folder")
     url = make_url(settings.database_url)
+    if url.get_backend_name() == "sqlite" and not _sqlite_path(url).is_file():
+        # Connecting would create an empty database inside the instance it copies.
+        raise BackupError(f"there is no database at {url.database}; run `accredit init` first")
     engine = db.make_engine(settings.database_url)
     try:
         db.check_connection(engine)

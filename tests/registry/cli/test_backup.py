@@ -97,3 +97,9 @@ def test_an_inconsistent_or_unlisted_backup_is_refused(accredit, original, tmp_p
     assert refused.returncode == 1 and "not an accredit backup manifest" in refused.stderr
     assert "Traceback" not in refused.stderr
     assert not (tmp_path / "restored").exists()  # nothing was touched
+
+
+def test_no_backup_of_an_instance_without_a_database(accredit, tmp_path):
+    result = accredit("backup", str(tmp_path / "backup"))
+    assert result.returncode == 1 and "run `accredit init` first" in result.stderr
+    assert not (tmp_path / "instance").exists() and not (tmp_path / "backup").exists()

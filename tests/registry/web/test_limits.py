@@ -116,3 +116,17 @@ def test_trusted_proxies_is_checked_against_the_peer_only():
 def test_bad_settings_are_refused_with_what_would_work(name, value, message):
     with pytest.raises(SettingsError, match=message):
         from_environ({f"ACCREDIT_{name}": value})
+
+
+def test_an_unreachable_redis_never_turns_search_into_an_error(tmp_path):
+    """The limits fall back to counting in each worker's memory; the search still answers."""
+    app = demo_instance(
+        tmp_path / "no-redis",
+        2,
+        RATE_LIMIT="3 per minute",
+        RATE_LIMIT_STORAGE="redis://127.0.0.1:9/0",
+    )
+    client = app.test_client()
+    peer = {"REMOTE_ADDR": address()}
+    answers = [client.get("/api/v1/search?q=lab", environ_base=peer).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
