@@ -19,7 +19,9 @@ import secrets
 import shutil
 import sqlite3
 import subprocess
-from contextlib import closing
+import tempfile
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,19 +93,31 @@ def _listed(folder: Path) -> dict[str, str]:
     }
 
 
-def _pg(url: URL) -> tuple[str, dict[str, str]]:
-    """A libpq address without the password, and the environment that carries it."""
-    plain = url.set(drivername="postgresql", password=None)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}  # only the URL decides
-    if url.password:
-        env["PGPASSWORD"] = str(url.password)
-    return plain.render_as_string(hide_password=False), env
+@contextmanager
+def _libpq(url: URL) -> Iterator[str]:
+    """A libpq address for the PostgreSQL tools; a password goes in a passfile (0600).
+
+    Never on the command line, where every user of the machine can read it in ``ps``.
+    """
+    # (``URL.set`` ignores None, so it could not drop the password.)
+    plain = url._replace(drivername="postgresql", password=None)
+    if not url.password:
+        yield plain.render_as_string(hide_password=False)
+        return
+    escaped = str(url.password).replace("\\", "\\\\").replace(":", "\\:")
+    with tempfile.TemporaryDirectory(prefix="accredit-pg-") as folder:
+        passfile = Path(folder) / "pgpass"
+        _private_file(passfile)
+        passfile.write_text(f"*:*:*:*:{escaped}\n")
+        yield plain.update_query_dict({"passfile": str(passfile)}).render_as_string(
+            hide_password=False
+        )
 
 
-def _run(tool: str, *args: str, env: dict[str, str]) -> None:
+def _run(tool: str, *args: str) -> None:
     if shutil.which(tool) is None:
         raise ToolMissing(f"{tool} is not installed (Debian: postgresql-client)")
-    done = subprocess.run([tool, *args], env=env, capture_output=True, text=True, check=False)
+    done = subprocess.run([tool, *args], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         lines = (done.stderr or done.stdout).strip().splitlines() or ["no message"]
         raise BackupError(f"{tool} failed: {lines[0]}")
@@ -157,18 +171,17 @@ def backup(settings: Settings, folder: Path) -> Summary:
             _sqlite_copy(_sqlite_path(url), partial / name)
         elif url.get_backend_name() == "postgresql":
             kind, name = "postgresql", PG_FILE
-            address, env = _pg(url)
             _private_file(partial / name)
-            _run(
-                "pg_dump",
-                "--format=custom",
-                "--no-owner",
-                "--file",
-                str(partial / name),
-                "--dbname",
-                address,
-                env=env,
-            )
+            with _libpq(url) as address:
+                _run(
+                    "pg_dump",
+                    "--format=custom",
+                    "--no-owner",
+                    "--file",
+                    str(partial / name),
+                    "--dbname",
+                    address,
+                )
             os.chmod(partial / name, FILE_MODE)
         else:
             raise BackupError(f"cannot back up a {url.get_backend_name()} database")
@@ -277,19 +290,18 @@ def restore(settings: Settings, folder: Path, force: bool = False) -> Summary:
                     Path(f"{sqlite_target}{companion}").unlink(missing_ok=True)
                 staged.replace(sqlite_target)
         else:
-            address, env = _pg(url)
-            _run(
-                "pg_restore",
-                "--clean",
-                "--if-exists",
-                "--no-owner",
-                "--single-transaction",
-                "--exit-on-error",
-                "--dbname",
-                address,
-                str(folder / manifest["database"]["file"]),
-                env=env,
-            )
+            with _libpq(url) as address:
+                _run(
+                    "pg_restore",
+                    "--clean",
+                    "--if-exists",
+                    "--no-owner",
+                    "--single-transaction",
+                    "--exit-on-error",
+                    "--dbname",
+                    address,
+                    str(folder / manifest["database"]["file"]),
+                )
         if instance.exists():
             aside = instance.with_name(f".{instance.name}.replaced-{secrets.token_hex(4)}")
             instance.rename(aside)

@@ -25,7 +25,9 @@ def original(request, tmp_path, make_database_url):
     folder = tmp_path / "original"
     env = {"ACCREDIT_INSTANCE": str(folder)}
     if request.param == "postgresql":
-        env["ACCREDIT_DATABASE_URL"] = make_database_url("postgresql")
+        # A password (trust auth ignores it) takes the passfile path of the PostgreSQL tools.
+        url = make_database_url("postgresql")
+        env["ACCREDIT_DATABASE_URL"] = url.replace("postgres@", "postgres:not%3Aneeded@")
     app = demo_instance(folder, 8, **{k.removeprefix("ACCREDIT_"): v for k, v in env.items()})
     (issued,) = issue_certificates(app, 1)
     current.database(app).engine.dispose()
