@@ -251,6 +251,17 @@ def restore(settings: Settings, folder: Path, force: bool = False) -> Summary:
             f"the backup holds a {kind} database, but ACCREDIT_DATABASE_URL is "
             f"{url.get_backend_name()}; restore into a {kind} database"
         )
+    engine = db.make_engine(settings.database_url)  # connects only when used
+    try:
+        known = db.known_revision(engine, str(manifest["database"].get("revision")))
+    finally:
+        engine.dispose()
+    if not known:
+        raise BackupError(
+            f"the backup's database is at revision {manifest['database'].get('revision')}, "
+            "which this version of accredit does not know; restore it with the version "
+            "that made it (or a newer one)"
+        )
     instance = settings.instance
     if instance.exists() and any(instance.iterdir()) and not force:
         raise BackupError(f"the instance {instance} is not empty; use --force to replace it")

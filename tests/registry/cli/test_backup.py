@@ -98,6 +98,14 @@ def test_an_inconsistent_or_unlisted_backup_is_refused(accredit, original, tmp_p
     refused = accredit("restore", str(garbled), env=target)
     assert refused.returncode == 1 and "not an accredit backup manifest" in refused.stderr
     assert "Traceback" not in refused.stderr
+
+    newer = tmp_path / "newer"
+    shutil.copytree(folder, newer)
+    manifest = json.loads((newer / "manifest.json").read_text())
+    manifest["database"]["revision"] = "f00dfeedbeef"
+    (newer / "manifest.json").write_text(json.dumps(manifest))
+    refused = accredit("restore", str(newer), env=target)
+    assert refused.returncode == 1 and "does not know" in refused.stderr
     assert not (tmp_path / "restored").exists()  # nothing was touched
 
 
