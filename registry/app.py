@@ -15,6 +15,7 @@ from verifier.cli import quiet_library_logs
 
 from . import readiness, schema  # noqa: F401  (schema: every model, so that mappers resolve)
 from . import settings as settings_module
+from .api import docs as api_docs
 from .api import views as api
 from .db import Database
 from .office import admin as office_admin
@@ -22,6 +23,7 @@ from .office import auth as office_auth
 from .office import bodies as office_bodies
 from .office import cases as office_cases
 from .opendata import views as opendata
+from .pages import about as about_pages
 from .pages import log as log_pages
 from .pages import views as pages
 from .pki import material
@@ -81,7 +83,9 @@ def create_app(
     office_auth.init_app(app)
 
     app.register_blueprint(pages.bp)
+    app.register_blueprint(about_pages.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(api_docs.bp)
     app.register_blueprint(opendata.bp)
     app.register_blueprint(verification.bp)
     app.register_blueprint(pki.bp)

@@ -10,10 +10,13 @@ how the agency's keys are kept.
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -76,6 +79,127 @@ class KeyStoreSettings:
 
 
 @dataclass(frozen=True)
+class Recognition:
+    """One mutual recognition arrangement the agency has signed, for some programmes.
+
+    A reader abroad trusts a Thai test report because the agency is a signatory;
+    the record pages say so for the programmes the arrangement covers, and only
+    those. Scope codes are the register's programme codes (``testing``, ...).
+    """
+
+    name: str
+    scope: tuple[str, ...]
+    since: date
+    until: date | None = None
+    #: Where a reader checks the signatory list themselves (a link, never a logo).
+    url: str | None = None
+
+    def covers(self, programme: str) -> bool:
+        return programme in self.scope
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "scope": list(self.scope),
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat() if self.until else None,
+            "url": self.url,
+        }
+
+
+#: The agency's signatory status. PLACEHOLDERS: confirm the scopes and dates
+#: against the APAC and ILAC signatory lists, and set ``ACCREDIT_RECOGNITION``.
+DEFAULT_RECOGNITION = (
+    Recognition(
+        name="APAC MRA",
+        scope=(
+            "testing",
+            "calibration",
+            "medical",
+            "inspection",
+            "product_certification",
+            "management_systems",
+        ),
+        since=date(2019, 1, 1),
+        url="https://www.apac-accreditation.org/",
+    ),
+    Recognition(
+        name="ILAC MRA",
+        scope=("testing", "calibration", "medical", "inspection"),
+        since=date(2001, 11, 2),
+        url="https://ilac.org/signatory-search/",
+    ),
+)
+SCOPE_CODE = re.compile(r"^[a-z][a-z_]{1,40}$")
+
+
+def _day(value: str, what: str) -> date:
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise SettingsError(
+            f"{PREFIX}RECOGNITION: {what} must be a date like 2001-11-02, not {value!r}"
+        ) from None
+
+
+def _arrangement(name: str, scope: Any, since: Any, until: Any, url: Any) -> Recognition:
+    if not isinstance(name, str) or not name.strip():
+        raise SettingsError(f"{PREFIX}RECOGNITION: every arrangement needs a name")
+    codes = scope.split(",") if isinstance(scope, str) else scope
+    if not isinstance(codes, list | tuple):
+        raise SettingsError(f"{PREFIX}RECOGNITION: the scope of {name} must be a list of codes")
+    codes = tuple(str(c).strip() for c in codes if str(c).strip())
+    bad = [c for c in codes if not SCOPE_CODE.match(c)]
+    if bad or not codes:
+        raise SettingsError(
+            f"{PREFIX}RECOGNITION: the scope of {name} must be programme codes "
+            f"such as testing,calibration; not {', '.join(bad) or 'nothing'}"
+        )
+    return Recognition(
+        name=name.strip(),
+        scope=codes,
+        since=_day(str(since or ""), f"the start of {name}"),
+        until=_day(str(until), f"the end of {name}") if until else None,
+        url=str(url).strip() or None if url else None,
+    )
+
+
+def parse_recognition(value: str) -> tuple[Recognition, ...]:
+    """``NAME|scope,scope|since[|until[|url]]`` joined by ``;``, or the same as JSON.
+
+    The compact form fits one environment variable; JSON (a list of objects with
+    ``name``, ``scope``, ``since``, ``until``, ``url``) suits a file. An empty
+    value means no arrangement: an agency that is not (yet) a signatory.
+    """
+    text = value.strip()
+    if not text:
+        return ()
+    if text.startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SettingsError(f"{PREFIX}RECOGNITION is not valid JSON: {exc.msg}") from None
+        if not all(isinstance(i, dict) for i in items):
+            raise SettingsError(f"{PREFIX}RECOGNITION: JSON must be a list of objects")
+        return tuple(
+            _arrangement(
+                i.get("name", ""), i.get("scope", []), i.get("since"), i.get("until"), i.get("url")
+            )
+            for i in items
+        )
+    out = []
+    for part in filter(str.strip, text.split(";")):
+        bits = [b.strip() for b in part.split("|", 4)]
+        if len(bits) < 3:
+            raise SettingsError(
+                f"{PREFIX}RECOGNITION: write NAME|scope,scope|since[|until[|url]], not {part!r}"
+            )
+        bits += [""] * (5 - len(bits))
+        out.append(_arrangement(*bits))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class Settings:
     instance: Path
     database_url: str
@@ -84,6 +208,21 @@ class Settings:
     agency_name_en: str = "Thai Industrial Standards Institute"
     agency_name_th: str = "สำนักงานมาตรฐานผลิตภัณฑ์อุตสาหกรรม"
     agency_short: str = "TISI"
+    #: How the public reaches the agency (``/about``, and every warning links there).
+    #: The address is the institute's; the phone and email are PLACEHOLDERS to
+    #: configure (``ACCREDIT_AGENCY_PHONE``, ``ACCREDIT_AGENCY_EMAIL``).
+    agency_address_en: str = (
+        "Thai Industrial Standards Institute, Rama VI Road, Ratchathewi, Bangkok 10400, Thailand"
+    )
+    agency_address_th: str = (
+        "สำนักงานมาตรฐานผลิตภัณฑ์อุตสาหกรรม ถนนพระรามที่ 6 เขตราชเทวี กรุงเทพมหานคร 10400"
+    )
+    agency_phone: str = "+66 2 430 6800"
+    agency_email: str = "accreditation@tisi.go.th"
+    agency_website: str = "https://www.tisi.go.th"
+    #: Where to report a suspicious certificate; unset: ``agency_email``.
+    agency_report_email_value: str | None = None
+    recognition: tuple[Recognition, ...] = DEFAULT_RECOGNITION
     key_passphrase: str | None = field(default=None, repr=False)
     #: From the environment; when unset, ``secret_key()`` reads or makes the instance's own.
     secret_key_value: str | None = field(default=None, repr=False)
@@ -140,6 +279,10 @@ class Settings:
             return self.log_origin_value
         parts = urlsplit(self.public_url)
         return f"{parts.netloc}{parts.path.rstrip('/')}/log"
+
+    @property
+    def agency_report_email(self) -> str:
+        return self.agency_report_email_value or self.agency_email
 
     @property
     def verify_slots(self) -> int:
@@ -250,6 +393,13 @@ TOP_LEVEL: dict[str, tuple[str, Callable[[str], Any]]] = {
     "AGENCY_NAME_EN": ("agency_name_en", str),
     "AGENCY_NAME_TH": ("agency_name_th", str),
     "AGENCY_SHORT": ("agency_short", str),
+    "AGENCY_ADDRESS_EN": ("agency_address_en", str),
+    "AGENCY_ADDRESS_TH": ("agency_address_th", str),
+    "AGENCY_PHONE": ("agency_phone", str),
+    "AGENCY_EMAIL": ("agency_email", str),
+    "AGENCY_WEBSITE": ("agency_website", str),
+    "AGENCY_REPORT_EMAIL": ("agency_report_email_value", str),
+    "RECOGNITION": ("recognition", parse_recognition),
     "KEY_PASSPHRASE": ("key_passphrase", str),
     "SECRET_KEY": ("secret_key_value", str),
     "RATE_LIMIT": ("rate_limit", str),

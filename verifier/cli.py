@@ -17,6 +17,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -166,7 +167,68 @@ def summary_table(reports: Sequence[Report]) -> str:
     return "\n".join(lines)
 
 
-def run(paths: Sequence[Path], make_context: Context, *, as_json: bool, jobs: int) -> int:
+@dataclass(frozen=True)
+class ReportWriter:
+    """``--report DIR``: a validation report (JSON and PDF) per file, signed when a key is given.
+
+    ``register_of`` gives the register's record for a report (inside an
+    instance); with no agency key (``jwk`` None) the reports say they are unsigned.
+    """
+
+    folder: Path
+    issuer: str
+    registry: str | None = None
+    jwk: Mapping[str, Any] | None = None
+    register_of: Callable[[Report], Mapping[str, Any] | None] | None = None
+
+    def write(self, reports: Sequence[Report]) -> list[Path]:
+        from datetime import UTC, datetime
+
+        from .report_pdf import render_report_pdf
+        from .validation_report import report_document, sign_report
+
+        self.folder.mkdir(parents=True, exist_ok=True)
+        now = datetime.now(UTC)
+        written: list[Path] = []
+        stems: Counter[str] = Counter()
+        for report in reports:
+            source = Path(report.filename or "file.pdf")
+            try:
+                data = source.read_bytes()
+            except OSError:
+                data = b""
+            register = self.register_of(report) if self.register_of else None
+            document = report_document(
+                report,
+                pdf=data,
+                checked_at=now,
+                register=register,
+                issuer=self.issuer,
+                registry=self.registry,
+            )
+            report_file = sign_report(document, self.jwk)
+            stems[source.stem] += 1
+            stem = source.stem + (f"-{stems[source.stem]}" if stems[source.stem] > 1 else "")
+            for suffix, content in (
+                (".report.json", report_file),
+                (".report.pdf", render_report_pdf(report_file)),
+            ):
+                target = self.folder / f"{stem}{suffix}"
+                partial = target.with_name(f".{target.name}.partial")
+                partial.write_bytes(content)
+                partial.replace(target)
+                written.append(target)
+        return written
+
+
+def run(
+    paths: Sequence[Path],
+    make_context: Context,
+    *,
+    as_json: bool,
+    jobs: int,
+    reports_to: ReportWriter | None = None,
+) -> int:
     """Verify ``paths`` and print the results; returns the exit code."""
     reports: list[Report] = []
     show_progress = len(paths) > 1 and not as_json
@@ -194,6 +256,9 @@ def run(paths: Sequence[Path], make_context: Context, *, as_json: bool, jobs: in
             paths, label="verifying", file=None if show_progress else open("/dev/null", "w")
         ) as bar:
             reports.extend(verify_path(p, trust, status) for p in bar)
+    if reports_to is not None:
+        written = reports_to.write(reports)
+        click.echo(f"validation reports: {len(written)} files in {reports_to.folder}", err=True)
     if as_json:
         click.echo(json.dumps([r.as_json() for r in reports], ensure_ascii=False, indent=1))
     else:
@@ -235,6 +300,7 @@ def standalone(
     registry_url: str | None,
     jobs: int,
     instance: tuple[tuple[bytes, ...], Mapping[str, Any], str] | None = None,
+    reports_to: ReportWriter | None = None,
 ) -> int:
     """``accredit verify --bundle FILE`` or ``--registry URL``: no app, no database, no file.
 
@@ -260,7 +326,8 @@ def standalone(
             load_bundle(data)  # refuse a bad bundle before any work
         except VerifierError as exc:
             _refuse(str(exc))
-        return run(list(files), partial(bundle_context, data, anchors), as_json=as_json, jobs=jobs)
+        make = partial(bundle_context, data, anchors)
+        return run(list(files), make, as_json=as_json, jobs=jobs, reports_to=reports_to)
     assert registry_url is not None
     vkey: str | None = None
     try:
@@ -289,7 +356,7 @@ def standalone(
         except VerifierError as exc:
             click.echo(f"warning: {exc}; the public log is not checked", err=True)
     make = partial(remote_context, registry, anchors, keys, crls, vkey)
-    return run(list(files), make, as_json=as_json, jobs=jobs)
+    return run(list(files), make, as_json=as_json, jobs=jobs, reports_to=reports_to)
 
 
 def verify_options(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -320,6 +387,12 @@ def verify_options(command: Callable[..., Any]) -> Callable[..., Any]:
                 help="Ask this register's JSON API for status (not an instance's database).",
             ),
             click.option(
+                "--report",
+                "report_dir",
+                type=click.Path(file_okay=False, path_type=Path),
+                help="Also write a validation report (JSON and PDF) per file into this folder.",
+            ),
+            click.option(
                 "--jobs",
                 type=click.IntRange(1, 64),
                 default=1,
@@ -341,6 +414,7 @@ def standalone_command(
     bundle_file: Path | None,
     registry_url: str | None,
     jobs: int,
+    report_dir: Path | None,
 ) -> None:
     """Is each PDF genuine, unaltered and current? (with --bundle or --registry, no instance)
 
@@ -357,5 +431,8 @@ def standalone_command(
         bundle_file=bundle_file,
         registry_url=registry_url,
         jobs=jobs,
+        reports_to=(
+            ReportWriter(report_dir, "accredit verify", registry_url) if report_dir else None
+        ),
     )
     raise click.exceptions.Exit(code)

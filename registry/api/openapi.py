@@ -36,12 +36,38 @@ def _object(properties: dict[str, Any], required: list[str] | None = None) -> di
     }
 
 
+def _optional(schema: dict[str, Any], **properties: Any) -> dict[str, Any]:
+    """``schema`` with more properties that an answer may carry but need not."""
+    return {**schema, "properties": {**schema["properties"], **properties}}
+
+
 STRING = {"type": "string"}
 DATE = {"type": "string", "format": "date"}
 DATETIME = {"type": "string", "format": "date-time"}
 INTEGER = {"type": "integer"}
 STATUS = {"type": "string", "enum": [s.value for s in PUBLIC_STATUSES]}
 PROGRAMME = {"type": "string", "enum": [p.value for p in Programme]}
+#: How the public reaches a body; each is null when the body has not given it.
+CONTACT = {
+    "email": _nullable("string"),
+    "phone": _nullable("string"),
+    "website": _nullable("string"),
+}
+RECOGNITION = {
+    "type": "array",
+    "description": "The agency's mutual recognition arrangements (APAC, ILAC); "
+    "covers: whether one covers this record's programme",
+    "items": _object(
+        {
+            "name": STRING,
+            "scope": {"type": "array", "items": STRING},
+            "since": DATE,
+            "until": _nullable("string", format="date"),
+            "url": _nullable("string"),
+            "covers": {"type": "boolean"},
+        }
+    ),
+}
 
 
 def _schemas() -> dict[str, Any]:
@@ -137,7 +163,13 @@ def _schemas() -> dict[str, Any]:
         "Cab": _object(
             {
                 "cab": _object(
-                    {"id": INTEGER, "name_en": STRING, "name_th": STRING, "national_id": STRING}
+                    {
+                        "id": INTEGER,
+                        "name_en": STRING,
+                        "name_th": STRING,
+                        "national_id": STRING,
+                        **CONTACT,
+                    }
                 ),
                 "sites": {"type": "array", "items": _ref("Site")},
                 "accreditations": {
@@ -155,6 +187,7 @@ def _schemas() -> dict[str, Any]:
                         }
                     ),
                 },
+                "recognition": RECOGNITION,
                 "last_updated": DATETIME,
                 "checked_at": DATETIME,
             }
@@ -177,8 +210,9 @@ def _schemas() -> dict[str, Any]:
                     }
                 ),
                 "cab": _object(
-                    {"id": INTEGER, "name_en": STRING, "name_th": STRING, "url": STRING}
+                    {"id": INTEGER, "name_en": STRING, "name_th": STRING, "url": STRING, **CONTACT}
                 ),
+                "recognition": RECOGNITION,
                 "scope": _object(
                     {
                         "total": INTEGER,
@@ -260,72 +294,76 @@ def _schemas() -> dict[str, Any]:
                 "status": {"enum": ["active", "suspended"]},
             }
         ),
-        "CertificateAnswer": _object(
-            {
-                "genuine": {"const": True},
-                "status": {"enum": [s.value for s in CertificateStatus]},
-                "since": _nullable("string", format="date"),
-                "until": _nullable("string", format="date"),
-                "reason": _nullable("string"),
-                "reason_th": _nullable("string"),
-                "certificate": _object(
-                    {
-                        "number": STRING,
-                        "revision": INTEGER,
-                        "issued_at": DATETIME,
-                        "sha256": STRING,
-                        "served_sha256": _nullable("string"),
-                        "pdf": STRING,
-                        "log_index": _nullable("integer"),
-                        "log_proof": _nullable("string"),
-                    }
-                ),
-                "current_revision": {
-                    "oneOf": [
-                        {"type": "null"},
-                        _object({"number": STRING, "revision": INTEGER}),
-                    ]
-                },
-                "accreditation": _object(
-                    {
-                        "number": STRING,
-                        "status": {"enum": ["pending", *(s.value for s in PUBLIC_STATUSES)]},
-                        "standard": STRING,
-                        "programme": PROGRAMME,
-                        "valid_from": DATE,
-                        "valid_until": DATE,
-                    }
-                ),
-                "cab": _object({"name_en": STRING, "name_th": STRING}),
-                "scope": _object(
-                    {
-                        "items": INTEGER,
-                        "suspended": INTEGER,
-                        "sites": INTEGER,
-                        "fields": {
-                            "type": "array",
-                            "items": _object({"en": STRING, "th": STRING}),
-                        },
-                    }
-                ),
-                "suspended_items": {
-                    "type": "array",
-                    "items": _object(
+        "CertificateAnswer": _optional(
+            _object(
+                {
+                    "genuine": {"const": True},
+                    "status": {"enum": [s.value for s in CertificateStatus]},
+                    "since": _nullable("string", format="date"),
+                    "until": _nullable("string", format="date"),
+                    "reason": _nullable("string"),
+                    "reason_th": _nullable("string"),
+                    "certificate": _object(
                         {
-                            "id": INTEGER,
-                            "product_en": STRING,
-                            "product_th": STRING,
-                            "parameter_en": STRING,
-                            "parameter_th": STRING,
-                            "method": STRING,
-                            "since": _nullable("string", format="date"),
-                            "until": _nullable("string", format="date"),
+                            "number": STRING,
+                            "revision": INTEGER,
+                            "issued_at": DATETIME,
+                            "sha256": STRING,
+                            "served_sha256": _nullable("string"),
+                            "pdf": STRING,
+                            "log_index": _nullable("integer"),
+                            "log_proof": _nullable("string"),
                         }
                     ),
-                },
-                "checked_at": DATETIME,
-                "live": {"type": "boolean"},
-            }
+                    "current_revision": {
+                        "oneOf": [
+                            {"type": "null"},
+                            _object({"number": STRING, "revision": INTEGER}),
+                        ]
+                    },
+                    "accreditation": _object(
+                        {
+                            "number": STRING,
+                            "status": {"enum": ["pending", *(s.value for s in PUBLIC_STATUSES)]},
+                            "standard": STRING,
+                            "programme": PROGRAMME,
+                            "valid_from": DATE,
+                            "valid_until": DATE,
+                        }
+                    ),
+                    "cab": _object({"name_en": STRING, "name_th": STRING}),
+                    "scope": _object(
+                        {
+                            "items": INTEGER,
+                            "suspended": INTEGER,
+                            "sites": INTEGER,
+                            "fields": {
+                                "type": "array",
+                                "items": _object({"en": STRING, "th": STRING}),
+                            },
+                        }
+                    ),
+                    "suspended_items": {
+                        "type": "array",
+                        "items": _object(
+                            {
+                                "id": INTEGER,
+                                "product_en": STRING,
+                                "product_th": STRING,
+                                "parameter_en": STRING,
+                                "parameter_th": STRING,
+                                "method": STRING,
+                                "since": _nullable("string", format="date"),
+                                "until": _nullable("string", format="date"),
+                            }
+                        ),
+                    },
+                    "checked_at": DATETIME,
+                    "live": {"type": "boolean"},
+                }
+            ),
+            # On the QR and certificate answers; a verification report's register part omits it.
+            recognition=RECOGNITION,
         ),
         "Check": _object(
             {

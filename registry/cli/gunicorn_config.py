@@ -12,9 +12,23 @@ from typing import Any
 
 from .ticks import start_daily_ticks
 
+#: A worker silent this long is killed; a verification request stops at 20 s
+#: (``verify_request_seconds``), so only a bug gets here.
 timeout = 30
 graceful_timeout = 30
+#: Behind a proxy that keeps connections open (nginx ``keepalive``), a little longer than 2 s.
 keepalive = 5
+#: Workers are replaced after this many requests (spread out, so never all at once):
+#: whatever a long life leaves behind (fragmented memory, a leak) is bounded.
+max_requests = 5000
+max_requests_jitter = 500
+#: The request line gunicorn reads at most (its own maximum): longer lines get
+#: gunicorn's bare 414 before the app sees them. The app's own limit (``web.guard``)
+#: answers, with the security headers, behind servers that pass longer lines.
+limit_request_line = 8190
+#: Header count and size: generous for cookies and proxies, bounded for everyone.
+limit_request_fields = 64
+limit_request_field_size = 8190
 
 _ticks: list[subprocess.Popen[bytes]] = []
 

@@ -16,12 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keys.revocation import CAS, current_crl
-from verifier.cli import check_anchor_files, run, standalone, verify_options
+from verifier.cli import ReportWriter, check_anchor_files, run, standalone, verify_options
+from verifier.report import DocumentVerdict, Report
 
+from ..certificates.answers import answer_for, find_certificate
 from ..certificates.models import Certificate
 from ..certificates.status_lists import signed_status_list
 from ..log import checkpoints
 from ..pki import material
+from ..settings import Settings
 from ..verification.source import instance_context
 from .base import EXIT_UNUSABLE_TRUST, database, fail, require_schema, settings
 
@@ -38,6 +41,7 @@ def verify_command(
     bundle_file: Path | None,
     registry_url: str | None,
     jobs: int,
+    report_dir: Path | None,
 ) -> None:
     """Is each PDF genuine, unaltered and current?
 
@@ -61,6 +65,9 @@ def verify_command(
             registry_url=registry_url,
             jobs=jobs,
             instance=instance,
+            reports_to=(
+                ReportWriter(report_dir, found.agency_name_en, registry_url) if report_dir else None
+            ),
         )
         raise click.exceptions.Exit(code)
     if not material.exists(found):
@@ -73,7 +80,26 @@ def verify_command(
     if not offline:
         require_schema()
     make_context = partial(instance_context, found, anchors, not offline)
-    raise click.exceptions.Exit(run(list(files), make_context, as_json=as_json, jobs=jobs))
+    writer = None
+    if report_dir is not None:
+        writer = ReportWriter(
+            report_dir,
+            found.agency_name_en,
+            found.public_url,
+            material.load_pki(found).qr_signing_jwk(),
+            None if offline else partial(register_record, found),
+        )
+    code = run(list(files), make_context, as_json=as_json, jobs=jobs, reports_to=writer)
+    raise click.exceptions.Exit(code)
+
+
+def register_record(found: Settings, report: Report) -> dict[str, Any] | None:
+    """The register's record beside an authentic report (what ``/verify`` shows)."""
+    if report.document is not DocumentVerdict.AUTHENTIC or not report.certificate_number:
+        return None
+    with database().session() as session:
+        cert = find_certificate(session, report.certificate_number)
+        return answer_for(session, cert, datetime.now(UTC)).as_json() if cert else None
 
 
 def bundle_log_section(session: Session, vkey: str) -> dict[str, Any] | None:

@@ -214,6 +214,22 @@ def load_catalogue() -> dict[Programme, list[CatalogueLine]]:
     return pools
 
 
+def demo_contact(index: int, brand1: str, brand2: str) -> dict[str, str]:
+    """A body's email, phone and website, plausible and reserved-looking.
+
+    They come from their own seed, so adding them left every other generated
+    value (sites, scopes, statuses) as it was; ``.example`` domains never
+    reach a real inbox.
+    """
+    rng = random.Random(f"accredit-demo-contact-{index}")
+    domain = f"{brand1}{brand2}-{index}".lower() + ".example"
+    return {
+        "email": f"info@{domain}",
+        "phone": f"+66 2 {rng.randint(100, 999)} {rng.randint(1000, 9999)}",
+        "website": f"https://www.{domain}",
+    }
+
+
 def national_id(index: int) -> str:
     """A 13-digit Thai juristic-person ID with a valid check digit."""
     body = f"0105{index:08d}"
@@ -292,6 +308,7 @@ class Generator:
                 "national_id": national_id(index),
                 "name_th": name_th,
                 "name_en": name_en,
+                **demo_contact(index, b1_en, b2_en),
                 "created_at": self.now,
                 "updated_at": self.now,
             }

@@ -29,6 +29,9 @@ CSV_COLUMNS = (
     "cab_name_en",
     "cab_name_th",
     "national_id",
+    "cab_email",
+    "cab_phone",
+    "cab_website",
     "accreditation_number",
     "programme",
     "standard",
@@ -57,7 +60,9 @@ def register_chunks(session: Session, now: datetime) -> Iterator[list[dict[str, 
     last = 0
     while True:
         cabs = session.execute(
-            select(Cab.id, Cab.name_en, Cab.name_th, Cab.national_id)
+            select(
+                Cab.id, Cab.name_en, Cab.name_th, Cab.national_id, Cab.email, Cab.phone, Cab.website
+            )
             .where(Cab.id > last)
             .order_by(Cab.id)
             .limit(CHUNK)
@@ -123,6 +128,9 @@ def register_chunks(session: Session, now: datetime) -> Iterator[list[dict[str, 
                 "name_en": c.name_en,
                 "name_th": c.name_th,
                 "national_id": c.national_id,
+                "email": c.email,
+                "phone": c.phone,
+                "website": c.website,
                 "accreditations": by_cab[c.id],
             }
             for c in cabs
@@ -153,6 +161,9 @@ def csv_lines(session: Session, now: datetime) -> Iterator[str]:
                             cab["name_en"],
                             cab["name_th"],
                             cab["national_id"],
+                            cab["email"] or "",
+                            cab["phone"] or "",
+                            cab["website"] or "",
                             acc["number"],
                             acc["programme"],
                             acc["standard"],

@@ -8,7 +8,7 @@ Codes stay in English; the page translates the labels.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from ..register.standings import standings
 from ..register.status import ItemState, document_status
 from ..search.query import SearchRefused
 from ..search.text import MAX_TEXT, clean_text, contains_pattern, filter_words
+from ..settings import Recognition
 from ..web.parameters import whole_number
 
 SCOPE_PAGE = 50
@@ -41,7 +42,26 @@ def _iso(value: Any) -> str | None:
     return value.isoformat()
 
 
-def cab_record(session: Session, cab_id: int, now: datetime) -> dict[str, Any] | None:
+def contact_json(cab: Cab) -> dict[str, str | None]:
+    """How the public reaches a body: the same three fields on its page, the API and exports."""
+    return {"email": cab.email, "phone": cab.phone, "website": cab.website}
+
+
+def recognition_json(
+    recognition: Sequence[Recognition], programmes: Iterable[str]
+) -> list[dict[str, Any]]:
+    """The agency's arrangements, each saying whether it covers this record's programmes.
+
+    A reader abroad must not take an ILAC signature as covering a programme
+    outside its scope, so every arrangement is listed with ``covers``.
+    """
+    wanted = set(programmes)
+    return [{**r.as_json(), "covers": any(r.covers(p) for p in wanted)} for r in recognition]
+
+
+def cab_record(
+    session: Session, cab_id: int, now: datetime, recognition: Sequence[Recognition] = ()
+) -> dict[str, Any] | None:
     cab = session.scalars(
         select(Cab)
         .where(Cab.id == cab_id)
@@ -65,6 +85,7 @@ def cab_record(session: Session, cab_id: int, now: datetime) -> dict[str, Any] |
             "name_en": cab.name_en,
             "name_th": cab.name_th,
             "national_id": cab.national_id,
+            **contact_json(cab),
         },
         "sites": [site_json(s) for s in cab.sites],
         "accreditations": [
@@ -80,6 +101,7 @@ def cab_record(session: Session, cab_id: int, now: datetime) -> dict[str, Any] |
             }
             for a in public
         ],
+        "recognition": recognition_json(recognition, {a.programme.value for a in public}),
         "last_updated": _iso(max(u for u in updated if u is not None)),
         "checked_at": _iso(now),
     }
@@ -99,7 +121,11 @@ def scope_filters(args: Mapping[str, str]) -> dict[str, Any]:
 
 
 def accreditation_record(
-    session: Session, number: str, filters: Mapping[str, Any], now: datetime
+    session: Session,
+    number: str,
+    filters: Mapping[str, Any],
+    now: datetime,
+    recognition: Sequence[Recognition] = (),
 ) -> dict[str, Any] | None:
     acc = session.scalars(
         select(Accreditation)
@@ -186,7 +212,9 @@ def accreditation_record(
             "name_en": acc.cab.name_en,
             "name_th": acc.cab.name_th,
             "url": f"/cab/{acc.cab.id}",
+            **contact_json(acc.cab),
         },
+        "recognition": recognition_json(recognition, [acc.programme.value]),
         "scope": {
             "total": total,
             "in_scope": len(in_scope),

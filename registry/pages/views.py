@@ -39,7 +39,13 @@ from ..web.negotiation import respond, wants_json
 from ..web.parameters import whole_number
 from ..web.problems import RETRY_AFTER, problem, refused
 from .identifiers import Kind, Landing, landing_for
-from .records import MAX_ID, accreditation_record, cab_record, scope_filters
+from .records import (
+    MAX_ID,
+    accreditation_record,
+    cab_record,
+    recognition_json,
+    scope_filters,
+)
 
 bp = Blueprint("public", __name__)
 
@@ -89,7 +95,9 @@ def index() -> Any:
 @bp.get("/cab/<int:cab_id>")
 @public_page
 def cab(cab_id: int) -> Any:
-    data = cab_record(current.session(), cab_id, datetime.now(UTC)) if cab_id <= MAX_ID else None
+    recognition = current.settings().recognition
+    session, now = current.session(), datetime.now(UTC)
+    data = cab_record(session, cab_id, now, recognition) if cab_id <= MAX_ID else None
     if data is None:
         return problem(
             404,
@@ -108,14 +116,15 @@ def accreditation(number: str) -> Any:
     except SearchRefused as exc:
         return refused(exc)
     session, now = current.session(), datetime.now(UTC)
-    data = accreditation_record(session, number[:40], filters, now)
+    recognition = current.settings().recognition
+    data = accreditation_record(session, number[:40], filters, now, recognition)
     if data is None:
         # Typed in another case (testing-0002): the same record, as the register spells it.
         landing = landing_for(session, number[:40], now)
         if landing is not None and landing.kind is Kind.ACCREDITATION:
             if not wants_json():
                 return redirect(url_for("public.accreditation", number=landing.key, **request.args))
-            data = accreditation_record(session, landing.key, filters, now)
+            data = accreditation_record(session, landing.key, filters, now, recognition)
     if data is None:
         return problem(
             404,
@@ -158,9 +167,13 @@ def show_answer(number: str) -> Any:
     if cert is None:
         return None
     answer = answer_for(session, cert, datetime.now(UTC))
+    # The phone that scanned the QR code abroad needs to know the report is recognised there.
+    recognition = recognition_json(
+        current.settings().recognition, [answer.accreditation.programme.value]
+    )
     if wants_json():
-        return answer.as_json()
-    return render_template("answer.html", answer=answer)
+        return {**answer.as_json(), "recognition": recognition}
+    return render_template("answer.html", answer=answer, recognition=recognition)
 
 
 @bp.get("/V/<path:token>")

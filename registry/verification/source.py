@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from io import BytesIO
 
 from cryptography.hazmat.primitives import serialization
 from pyhanko.pdf_utils.reader import PdfFileReader
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SqlTimeoutError
 from sqlalchemy.orm import Session
 
 from keys.pki import Pki
 from keys.revocation import CAS, current_crl
+from verifier.report import CertificateStatus
 from verifier.sources import StatusAnswer, TrustBundle
 
 from ..certificates.answers import answer_for, find_certificate
@@ -21,6 +25,10 @@ from ..db import Database
 from ..log.checkpoints import log_proof
 from ..pki.material import load_pki, log_key
 from ..settings import Settings
+
+#: What a database that is down or frozen raises (as the web layer's 503 knows it).
+UNREACHABLE = (OperationalError, InterfaceError, DisconnectionError, SqlTimeoutError)
+log = logging.getLogger(__name__)
 
 
 class RegistryStatusSource:
@@ -41,6 +49,18 @@ class RegistryStatusSource:
         self, certificate_number: str, digests: Iterable[str], claims: object = None
     ) -> StatusAnswer | None:
         now = self.now or datetime.now(UTC)
+        try:
+            return self._lookup(certificate_number, digests, now)
+        except UNREACHABLE as exc:
+            # Verification still runs: the signature checks need no database, and
+            # the status is "could not be checked", never a verdict (DESIGN §4).
+            reason = "the register's database did not answer"
+            log.warning("%s: %s", reason, str(exc).strip().splitlines()[0][:300])
+            return StatusAnswer(CertificateStatus.UNKNOWN, False, "live", now, {"error": reason})
+
+    def _lookup(
+        self, certificate_number: str, digests: Iterable[str], now: datetime
+    ) -> StatusAnswer | None:
         with self.sessions() as session:
             cert = find_certificate(session, certificate_number)
             if cert is None:

@@ -23,14 +23,16 @@ from flask_babel import gettext as _
 
 from verifier.policy import Limits, verify
 from verifier.report import Issuer, Report, Verdict
+from verifier.report_pdf import render_report_pdf
 from verifier.sources import TrustBundle
+from verifier.validation_report import report_document, sign_report
 
 from ..certificates.answers import answer_for, find_certificate
 from ..pki.material import get_pki, log_key
 from ..web import current
 from ..web.problems import problem
 from .pool import Busy, pool_for, slot
-from .source import RegistryStatusSource, agency_trust
+from .source import UNREACHABLE, RegistryStatusSource, agency_trust
 
 bp = Blueprint("verify", __name__)
 MAX_FILES = 20
@@ -46,6 +48,18 @@ class Checked:
     register: dict[str, Any] | None
     #: What the agency signed, when this copy was changed after: ``pdf[:signed_length]``.
     signed_original: bytes | None = None
+    #: The signed validation report (JSON) and its printable PDF, to file.
+    report_file: bytes | None = None
+    report_pdf: bytes | None = None
+
+    @property
+    def report_links(self) -> dict[str, str] | None:
+        if self.report_file is None or self.report_pdf is None:
+            return None
+        return {
+            "json": "data:application/json;base64," + base64.b64encode(self.report_file).decode(),
+            "pdf": "data:application/pdf;base64," + base64.b64encode(self.report_pdf).decode(),
+        }
 
     @property
     def original_link(self) -> str | None:
@@ -135,17 +149,34 @@ def check_uploads() -> list[Checked] | Any:
             for name, data in named
         ]
     results = []
+    jwk = get_pki().qr_signing_jwk()
     for report, (_name, data) in zip(reports, named, strict=True):
         issuer = report.headline.issuer
         register, original = None, None
         if issuer is Issuer.CHANGED_COPY and report.signed_length:
             original = data[: report.signed_length]
         if issuer in (Issuer.AGENCY, Issuer.CHANGED_COPY) and report.certificate_number:
-            session = current.session()
-            cert = find_certificate(session, report.certificate_number)
-            if cert is not None:
-                register = answer_for(session, cert, now).as_json()
-        results.append(Checked(report, register, original))
+            try:
+                session = current.session()
+                cert = find_certificate(session, report.certificate_number)
+                if cert is not None:
+                    register = answer_for(session, cert, now).as_json()
+            except UNREACHABLE:
+                register = None  # the report already says the status could not be checked
+        report_file = sign_report(
+            report_document(
+                report,
+                pdf=data,
+                checked_at=now,
+                register=register,
+                issuer=settings.agency_name_en,
+                registry=settings.public_url,
+            ),
+            jwk,
+        )
+        results.append(
+            Checked(report, register, original, report_file, render_report_pdf(report_file))
+        )
     return results
 
 

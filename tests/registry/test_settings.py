@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import date
 from pathlib import Path
 
 import pytest
 
 from keys.stores import FileKeyStore, Pkcs11KeyStore
 from registry.app import create_app
-from registry.settings import MAX_UPLOAD_BYTES, Environment, SettingsError, from_environ
+from registry.register.programmes import Programme
+from registry.settings import (
+    MAX_UPLOAD_BYTES,
+    Environment,
+    SettingsError,
+    from_environ,
+    parse_recognition,
+)
 from verifier.policy import Limits
 
 
@@ -125,3 +133,62 @@ def test_keys_never_read_the_environment():
     for path in root.glob("*.py"):
         text = path.read_text()
         assert "os.environ" not in text and "getenv" not in text, path.name
+
+
+def test_the_agency_contact_and_recognition_have_embedded_defaults():
+    found = from_environ({})
+    assert "Rama VI Road" in found.agency_address_en and "10400" in found.agency_address_th
+    assert found.agency_report_email == found.agency_email
+    assert [r.name for r in found.recognition] == ["APAC MRA", "ILAC MRA"]
+    programmes = {p.value for p in Programme}
+    assert all(set(r.scope) <= programmes for r in found.recognition)
+
+
+def test_recognition_is_read_from_a_compact_string_or_json():
+    compact = from_environ(
+        {
+            "ACCREDIT_RECOGNITION": "ILAC MRA|testing,calibration|2001-11-02|2031-11-01"
+            "|https://ilac.org/; APAC MRA | inspection | 2019-01-01",
+            "ACCREDIT_AGENCY_REPORT_EMAIL": "fraud@agency.example",
+        }
+    )
+    ilac, apac = compact.recognition
+    assert (ilac.scope, ilac.since, ilac.until) == (
+        ("testing", "calibration"),
+        date(2001, 11, 2),
+        date(2031, 11, 1),
+    )
+    assert ilac.url == "https://ilac.org/" and apac.url is None and apac.until is None
+    assert ilac.covers("testing") and not ilac.covers("inspection")
+    assert compact.agency_report_email == "fraud@agency.example"
+    as_json = from_environ(
+        {
+            "ACCREDIT_RECOGNITION": (
+                '[{"name": "APAC MRA", "scope": ["medical"], "since": "2019-01-01"}]'
+            )
+        }
+    )
+    assert as_json.recognition[0].as_json() == {
+        "name": "APAC MRA",
+        "scope": ["medical"],
+        "since": "2019-01-01",
+        "until": None,
+        "url": None,
+    }
+    assert parse_recognition("") == ()
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("ILAC MRA|testing", r"write NAME\|scope,scope\|since"),
+        ("ILAC MRA|testing|2 Nov 2001", "must be a date like 2001-11-02"),
+        ("ILAC MRA|Testing Labs|2001-11-02", "must be programme codes"),
+        ("[{]", "not valid JSON"),
+        ('["ILAC"]', "list of objects"),
+        ('[{"scope": ["testing"], "since": "2001-11-02"}]', "needs a name"),
+    ],
+)
+def test_bad_recognition_is_explained(value, message):
+    with pytest.raises(SettingsError, match=message):
+        from_environ({"ACCREDIT_RECOGNITION": value})

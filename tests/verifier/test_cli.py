@@ -89,3 +89,20 @@ def test_offline_without_the_register(accredit, instance):
     assert result.returncode == 1
     assert report["document"] == "authentic"
     assert report["status"] == "unknown"
+
+
+def test_report_dir_writes_a_signed_report_per_file(accredit, instance, tmp_path):
+
+    from verifier.validation_report import verify_signed_report
+
+    pdf, number, _ = instance
+    folder = tmp_path / "reports"
+    result = accredit("verify", "--report", str(folder), str(pdf))
+    assert result.returncode == 0, result.stderr
+    written = sorted(p.name for p in folder.iterdir())
+    assert written == ["cert.report.json", "cert.report.pdf"]
+    jwks = json.loads((tmp_path / "instance" / "pki" / "jwks.json").read_text())
+    document = verify_signed_report((folder / "cert.report.json").read_bytes(), jwks)
+    assert document["answer"]["verdict"] == "valid"
+    assert document["register"]["certificate"]["number"] == number
+    assert document["file"]["name"] == str(pdf)

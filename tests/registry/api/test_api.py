@@ -669,3 +669,28 @@ def test_a_partial_suspension_lists_its_items_everywhere(app, spec):
     status = next(c for c in report["checks"] if c["name"] == "status")
     assert product in status["detail"] and "suspended:" in status["detail"]
     assert product in suspended_items_text(answer["suspended_items"])
+
+
+def test_each_card_offers_a_signed_validation_report(app):
+    import base64
+
+    from registry.pki.material import get_pki
+    from verifier.validation_report import verify_signed_report
+
+    number, pdf = genuine_pdf(app)
+    page = (
+        app.test_client()
+        .post(
+            "/verify?lang=en",
+            data={"file": [(io.BytesIO(pdf), "genuine.pdf")]},
+            content_type="multipart/form-data",
+        )
+        .get_data(as_text=True)
+    )
+    assert "Validation report, signed by" in page
+    link = re.search(r'href="data:application/json;base64,([^"]+)" download="genuine-valid', page)
+    document = verify_signed_report(base64.b64decode(link.group(1)), get_pki(app).qr_jwks())
+    assert document["answer"]["verdict"] == "valid"
+    assert document["register"]["certificate"]["number"] == number
+    printed = re.search(r'href="data:application/pdf;base64,([^"]+)" download="genuine-valid', page)
+    assert base64.b64decode(printed.group(1)).startswith(b"%PDF-")

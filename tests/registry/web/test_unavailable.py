@@ -90,3 +90,43 @@ def test_web_engines_have_a_budget_and_command_engines_do_not(tmp_path):
     with lite.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar_one() == 2000
     lite.dispose()
+
+
+@pytest.mark.parametrize("processes", [0, 1], ids=["in-process", "pool"])
+def test_verification_still_runs_when_the_database_is_down(tmp_path, processes):
+    """The signature checks need no database: status "unknown", never a 500 or a 503."""
+    import io
+
+    from registry.app import create_app
+    from registry.web import current
+
+    from ...documents import demo_instance, issue_certificates
+
+    folder = tmp_path / "instance"
+    base = demo_instance(folder, 5)
+    (issued,) = issue_certificates(base, 1)
+    current.database(base).engine.dispose()
+    down = create_app(
+        {
+            "INSTANCE": str(folder),
+            "DATABASE_URL": DOWN["postgresql"],
+            "VERIFY_PROCESSES": str(processes),
+        }
+    )
+    client = down.test_client()
+    started = time.monotonic()
+    response = client.post(
+        "/api/v1/verify",
+        data={"file": [(io.BytesIO(issued.pdf), "genuine.pdf")]},
+        content_type="multipart/form-data",
+    )
+    assert time.monotonic() - started < 20
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    (report,) = response.json["reports"]
+    assert report["status"] == "unknown" and report["register"] is None
+    checks = {c["name"]: c for c in report["checks"]}
+    assert checks["signature_integrity"]["passed"] and checks["signer_trusted"]["passed"]
+    assert checks["registry_binding"]["code"] == "registry_unreachable"
+    assert checks["registry_binding"]["outcome"] == "indeterminate"
+    assert report["document"] == "authentic"  # bound by its signed QR payload alone
+    assert report["verdict"] == "not_current"
