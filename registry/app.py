@@ -30,7 +30,18 @@ from .pki import material
 from .pki import routes as pki
 from .settings import Settings
 from .verification import views as verification
-from .web import caching, cors, current, guard, i18n, limits, parameters, problems, security
+from .web import (
+    caching,
+    cors,
+    current,
+    guard,
+    i18n,
+    limits,
+    parameters,
+    problems,
+    proxies,
+    security,
+)
 from .web.uploads import InMemoryRequest
 
 #: ``templates/`` at the top of the checkout, carried inside the package (a link).
@@ -85,14 +96,11 @@ def create_app(
     # ask for OCSP and a timestamp; every staff form carries one.
     office_auth.csrf.exempt(verification.bp)
     office_auth.csrf.exempt(pki.bp)
-    limits.limit_blueprint(api.bp)
-    limits.limit_view(app, "public.index")
-    limits.limit_view(app, "verify.page_upload", upload=True)
-    limits.limit_view(app, "verify.api_upload", upload=True)
-    limits.limit_view(app, "pki.tsa", kind="tsa")
+    limits.limit_groups(app)
     app.after_request(_publish_after_staff_writes)
     caching.init_app(app)
     guard.init_app(app)
+    proxies.init_app(app)
     return app
 
 

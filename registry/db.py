@@ -22,6 +22,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError as AlembicError
 from sqlalchemy import Connection, DateTime, Engine, Enum, MetaData, TypeDecorator, create_engine
 from sqlalchemy import event as sa_event
 from sqlalchemy import text as sql_text
@@ -361,6 +362,16 @@ def alembic_config(engine: Engine) -> Config:
 
 def head_revision(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def known_revision(engine: Engine, revision: str) -> bool:
+    """Whether this code's migrations include ``revision`` (a newer database's is unknown)."""
+    try:
+        return (
+            ScriptDirectory.from_config(alembic_config(engine)).get_revision(revision) is not None
+        )
+    except AlembicError:
+        return False
 
 
 def current_revision(engine: Engine) -> str | None:

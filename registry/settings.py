@@ -9,6 +9,7 @@ how the agency's keys are kept.
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -35,6 +36,9 @@ FALSE_WORDS = frozenset({"0", "false", "no", "off"})
 
 class SettingsError(ValueError):
     """A setting cannot be used; the message names it and says what would work."""
+
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class Environment(StrEnum):
@@ -225,7 +229,12 @@ class Settings:
     #: Per client address, for search and the API (Flask-Limiter notation).
     rate_limit: str = "300 per minute"
     upload_rate_limit: str = "30 per minute"
+    #: Where the counts live: ``memory://`` (per worker process) or ``redis://host:port/db``
+    #: (shared by every worker and every app server, and kept across restarts).
     rate_limit_storage: str = "memory://"
+    #: Direct peers whose ``X-Forwarded-For`` is believed (addresses or CIDRs): the
+    #: reverse proxies in front. Anyone else could name any address and dodge the limits.
+    trusted_proxies: tuple[IpNetwork, ...] = ()
     max_upload_bytes: int = MAX_UPLOAD_BYTES
     #: Seconds a web request waits on the database (connect, statement, pool, lock), then 503.
     database_timeout: int = 2
@@ -339,6 +348,32 @@ def _number(name: str) -> Callable[[str], int]:
     return parse
 
 
+def _storage(value: str) -> str:
+    """``ACCREDIT_RATE_LIMIT_STORAGE``: the two stores the project runs and tests."""
+    if not value.strip().startswith(("memory://", "redis://", "rediss://")):
+        raise SettingsError(
+            f"{PREFIX}RATE_LIMIT_STORAGE must be 'memory://' or 'redis://host:port/db', "
+            f"not {value!r}"
+        )
+    return value.strip()
+
+
+def _networks(value: str) -> tuple[IpNetwork, ...]:
+    """``ACCREDIT_TRUSTED_PROXIES``: comma-separated addresses or CIDRs, each checked now."""
+    found = []
+    for part in (p.strip() for p in value.split(",")):
+        if not part:
+            continue
+        try:
+            found.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"{PREFIX}TRUSTED_PROXIES must list addresses or CIDRs such as "
+                f"'127.0.0.1, 10.0.0.0/8', not {part!r}"
+            ) from None
+    return tuple(found)
+
+
 def _environment(value: str) -> Environment:
     try:
         return Environment(value.strip().lower())
@@ -369,7 +404,8 @@ TOP_LEVEL: dict[str, tuple[str, Callable[[str], Any]]] = {
     "SECRET_KEY": ("secret_key_value", str),
     "RATE_LIMIT": ("rate_limit", str),
     "UPLOAD_RATE_LIMIT": ("upload_rate_limit", str),
-    "RATE_LIMIT_STORAGE": ("rate_limit_storage", str),
+    "RATE_LIMIT_STORAGE": ("rate_limit_storage", _storage),
+    "TRUSTED_PROXIES": ("trusted_proxies", _networks),
     "MAX_UPLOAD_BYTES": ("max_upload_bytes", _number("MAX_UPLOAD_BYTES")),
     "DATABASE_TIMEOUT": ("database_timeout", _number("DATABASE_TIMEOUT")),
     "PAGE_CACHE": ("page_cache", _flag),

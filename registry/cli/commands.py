@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask.cli import routes_command, shell_command
 
+from .backup import backup_command, restore_command
 from .base import AccreditGroup, make_app
 from .certificates import documents_group, issue_command
 from .doctor import doctor_command
@@ -30,6 +31,8 @@ for command in (
     tick_command,
     run_command,
     doctor_command,
+    backup_command,
+    restore_command,
     keys_group,
     issue_command,
     documents_group,

@@ -88,11 +88,12 @@ def ocsp_get(encoded: str) -> Response:
 
 
 def _internal_caller() -> bool:
-    """The socket's peer is this machine.
+    """The caller is this machine.
 
-    This is the TCP peer, not a forwarded address: behind a reverse proxy on
-    the same host every caller looks internal, so there the proxy must not
-    pass ``/pki/tsa`` on (see the README).
+    This is the TCP peer, or the forwarded client when the peer is one of
+    ``ACCREDIT_TRUSTED_PROXIES`` (``web.proxies``). Behind a reverse proxy on
+    the same host that is not named there, every caller looks internal, so
+    there the proxy must not pass ``/pki/tsa`` on (see the README).
     """
     try:
         return ipaddress.ip_address(request.remote_addr or "").is_loopback
