@@ -13,13 +13,9 @@ from __future__ import annotations
 
 import os
 import secrets
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
@@ -27,7 +23,7 @@ import pytest
 import redis
 
 from ..documents import demo_instance, issue_certificates
-from .harness import free_port
+from .harness import free_port, served
 
 REDIS = "redis://127.0.0.1:6379/3"
 LIMIT = 20
@@ -52,35 +48,15 @@ def server(tmp_path_factory, redis_url) -> Iterator[tuple[str, str]]:
     base = f"http://127.0.0.1:{port}"
     app = demo_instance(folder, 10, PUBLIC_URL=base)
     (issued,) = issue_certificates(app, 1)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCREDIT_")}
-    env |= {
-        "ACCREDIT_INSTANCE": str(folder),
+    settings = {
         "ACCREDIT_PUBLIC_URL": base,
         "ACCREDIT_RATE_LIMIT": f"{LIMIT} per minute",
         "ACCREDIT_UPLOAD_RATE_LIMIT": "5 per minute",
         "ACCREDIT_RATE_LIMIT_STORAGE": redis_url,
         "ACCREDIT_TRUSTED_PROXIES": "127.0.0.1",
     }
-    script = Path(sys.executable).parent / "accredit"
-    process = subprocess.Popen(
-        [str(script), "run", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline and process.poll() is None, "no server"
-                time.sleep(0.2)
+    with served(folder, port, settings):
         yield base, issued.certificate.number.split("/")[0]
-    finally:
-        process.terminate()
-        process.wait(15)
 
 
 def client_address() -> str:

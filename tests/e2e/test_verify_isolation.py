@@ -10,20 +10,15 @@ other upload is told to come back (503 with ``Retry-After``), never a 500.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 from urllib.error import HTTPError
 from urllib.request import Request, urlopen
 
 from ..documents import demo_instance, issue_certificates
 from ..registry.verification.slow import slow_pdf
-from .harness import free_port
+from .harness import free_port, served
 
 
 def multipart(files: list[tuple[str, bytes]]) -> tuple[bytes, str]:
@@ -69,29 +64,12 @@ def test_slow_uploads_never_starve_the_record_pages(tmp_path):
     accreditation = issued.certificate.number.split("/")[0]
     slow = slow_pdf(tmp_path)
     body, boundary = multipart([(f"slow-{i}.pdf", slow) for i in range(20)])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("ACCREDIT_")}
-    env |= {
-        "ACCREDIT_INSTANCE": str(folder),
+    settings = {
         "ACCREDIT_PUBLIC_URL": base,
         "ACCREDIT_MAX_UPLOAD_BYTES": str(64 << 20),
         "ACCREDIT_UPLOAD_RATE_LIMIT": "100 per minute",
     }
-    script = Path(sys.executable).parent / "accredit"
-    server = subprocess.Popen(
-        [str(script), "run", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None, "no server"
-                time.sleep(0.2)
+    with served(folder, port, settings):
         page = f"{base}/a/{accreditation}"
         with urlopen(page, timeout=10) as warm:
             assert warm.status == 200
@@ -115,9 +93,6 @@ def test_slow_uploads_never_starve_the_record_pages(tmp_path):
             time.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
         for client in clients:
             client.join(90)
-    finally:
-        server.terminate()
-        server.wait(15)
     fast = [seconds for ok, seconds in polls if ok and seconds < 3.0]
     print(f"record page polls (s): {[round(s, 2) for _, s in polls]}")
     print(f"uploads: {[(status, round(seconds, 1)) for status, _, seconds in answers]}")
