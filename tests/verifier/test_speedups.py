@@ -168,7 +168,8 @@ class _Signed:
         self.bad = [
             (other, self.data),
             (self.good, self.data + b"!"),
-            (self.good[:-1] + b"\0", self.data),
+            # The last byte flipped (setting it to 0 was the same signature 1 time in 256).
+            (self.good[:-1] + bytes([self.good[-1] ^ 1]), self.data),
         ]
 
     def check(self, validator: DefaultSignatureValidator) -> None:
