@@ -8,30 +8,40 @@ revalidation costs one tiny query.
 Rendered pages are also kept in memory and served by ``PageCacheMiddleware``
 in front of Flask: a cache hit costs the version query, a dictionary lookup
 and the bytes, which is what lets the QR landing page run near the speed of a
-bare "hello world". Nothing stale is ever served: the version is read on
-every request, and the key contains it.
+bare "hello world". Nothing stale is served while the register answers: the
+version is read on every request, and the key contains it. When the database
+cannot be reached, a record or QR page is answered from the last copy this
+worker served (``stale-if-error``), marked "as of" that moment, never cached
+downstream; with no copy, the 503 stands.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
+import json
 import sys
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import wraps
+from pathlib import Path
 from threading import Lock
 from typing import Any
 from urllib.parse import parse_qs
 
+from babel.support import Translations
 from flask import Flask, Response, make_response, request
 from werkzeug.http import http_date, is_resource_modified, parse_cookie, parse_date
 
 from .. import version
+from ..dates import BANGKOK, format_date_be
+from ..refusals import N_
 from . import current
 from .i18n import choose_locale
 from .negotiation import json_wanted
+from .problems import UNAVAILABLE
 
 MAX_AGE = 60
 #: Responses worth keeping; anything else is rendered every time. Not 404 or 400:
@@ -71,6 +81,8 @@ class Stored:
     body: bytes
     etag: str
     last_modified: datetime | None
+    #: When this copy was rendered: what a stale answer says it is "as of".
+    stored_at: datetime | None = None
 
 
 #: Bytes of one entry beyond its strings and tuples: the ``Stored`` object and
@@ -103,6 +115,8 @@ class PageCache:
         self.max_bytes = max_bytes
         self.used = 0
         self._items: OrderedDict[tuple[str, ...], tuple[Stored, int]] = OrderedDict()
+        #: Per page (path, query, variant): the key of its newest stored copy.
+        self._newest: dict[tuple[str, ...], tuple[str, ...]] = {}
         self._lock = Lock()
 
     def __len__(self) -> int:
@@ -130,10 +144,20 @@ class PageCache:
             if old is not None:
                 self.used -= old[1]
             self._items[key] = (value, size)
+            self._newest[key[:-1]] = key
             self.used += size
             while self.used > self.max_bytes:
-                _, (_, evicted) = self._items.popitem(last=False)
+                gone, (_, evicted) = self._items.popitem(last=False)
                 self.used -= evicted
+                if self._newest.get(gone[:-1]) == gone:
+                    del self._newest[gone[:-1]]
+
+    def newest(self, page: tuple[str, ...]) -> Stored | None:
+        """The newest stored copy of ``page`` (a key without its version), of any version."""
+        with self._lock:
+            key = self._newest.get(page)
+            found = self._items.get(key) if key is not None else None
+            return found[0] if found is not None else None
 
 
 class PageCacheMiddleware:
@@ -152,7 +176,15 @@ class PageCacheMiddleware:
         if not environ.get("PATH_INFO", "").startswith(SERVED_BEFORE_FLASK):
             return self.wsgi_app(environ, start_response)
         variant, sets_cookie = variant_of(environ)
-        key = page_key(environ, variant, version.peek(self.database, datetime.now(UTC)))
+        try:
+            state = version.peek(self.database, datetime.now(UTC))
+        except UNAVAILABLE:
+            page = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), variant)
+            stale = self.cache.newest(page)
+            if stale is None:
+                raise  # the guard answers 503, as for every other route
+            return serve_stale(stale, variant, start_response)
+        key = page_key(environ, variant, state)
         stored = None if sets_cookie else self.cache.get(key)
         if stored is not None:
             headers = [*stored.headers, ("Date", http_date())]
@@ -182,9 +214,59 @@ class PageCacheMiddleware:
         modified = dict((k.lower(), v) for k, v in kept).get("last-modified")
         self.cache.put(
             marked[0],
-            Stored(status, kept, b"".join(chunks), marked[1], parse_date(modified)),
+            Stored(
+                status,
+                kept,
+                b"".join(chunks),
+                marked[1],
+                parse_date(modified),
+                datetime.now(UTC),
+            ),
         )
         return chunks
+
+
+#: Said on a page answered from its last copy while the database is down.
+STALE_NOTE = N_(
+    "As of %(time)s (Bangkok time): the register cannot be reached just now, so this is "
+    "the last copy this server showed. Check again later before you rely on it."
+)
+TRANSLATIONS = Path(__file__).resolve().parents[1] / "translations"
+#: Headers a stale copy does not replay: it must not be revalidated or kept downstream.
+NOT_REPLAYED = frozenset({"cache-control", "etag", "last-modified", "expires"})
+
+
+def serve_stale(stored: Stored, variant: str, start_response: Callable[..., Any]) -> Any:
+    """The last copy of a page, marked as such (HTML banner, JSON field, headers)."""
+    at = stored.stored_at or datetime.now(UTC)
+    lang = "th" if variant == "th" else "en"
+    moment = at.astimezone(BANGKOK)
+    when = f"{format_date_be(moment.date(), lang)} {moment:%H:%M}"
+    note = Translations.load(str(TRANSLATIONS), [lang]).gettext(STALE_NOTE) % {"time": when}
+    body = stored.body
+    if variant == "json":
+        try:
+            found = json.loads(body)
+            found["stale"] = {"as_of": at.isoformat(timespec="seconds"), "note": note}
+            body = json.dumps(found, ensure_ascii=False).encode()
+        except (ValueError, TypeError):
+            pass
+    else:
+        banner = f'<p class="stale" role="alert">{html.escape(note)}</p>'.encode()
+        opened = body.find(b"<main")
+        end = body.find(b">", opened) if opened >= 0 else -1
+        if end >= 0:
+            body = body[: end + 1] + banner + body[end + 1 :]
+    headers = [(k, v) for k, v in stored.headers if k.lower() not in NOT_REPLAYED]
+    headers += [
+        ("Cache-Control", "no-store"),
+        ("Warning", '110 - "Response is Stale"'),
+        ("X-Register-As-Of", http_date(at)),
+        ("Date", http_date()),
+        ("Content-Length", str(len(body))),
+    ]
+    start_response("200 OK", headers)
+    return [body]
 
 
 def public_page(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -130,3 +130,47 @@ def test_verification_still_runs_when_the_database_is_down(tmp_path, processes):
     assert checks["registry_binding"]["outcome"] == "indeterminate"
     assert report["document"] == "authentic"  # bound by its signed QR payload alone
     assert report["verdict"] == "not_current"
+
+
+def test_record_pages_answer_from_their_last_copy_while_the_database_is_down(tmp_path):
+    """stale-if-error: the last copy, marked "as of", never cached; no copy: still 503."""
+    import shutil
+
+    from registry import db as db_module
+    from registry.app import create_app
+    from registry.web import current
+
+    from ...documents import demo_instance, issue_certificates
+
+    folder = tmp_path / "instance"
+    store = tmp_path / "store"
+    store.mkdir()
+    url = f"sqlite:///{store}/accredit.sqlite3"
+    base = demo_instance(folder, 5, DATABASE_URL=url)
+    (issued,) = issue_certificates(base, 1)
+    number = issued.certificate.number
+    accreditation = number.split("/")[0]
+    app = create_app({"INSTANCE": str(folder), "DATABASE_URL": url})
+    client = app.test_client()
+    fresh = client.get(f"/a/{accreditation}?lang=th")
+    assert fresh.status_code == 200
+    assert client.get(f"/c/{number}", headers=JSON).status_code == 200
+    # The database goes away: its folder is moved, and kept connections are dropped.
+    shutil.move(store, tmp_path / "elsewhere")
+    for each in (app, base):
+        current.database(each).engine.dispose()
+    db_module._local.__dict__.pop("connections", None)
+    stale = client.get(f"/a/{accreditation}?lang=th")
+    assert stale.status_code == 200
+    page = stale.get_data(as_text=True)
+    assert 'class="stale" role="alert"' in page and "พ.ศ." in page
+    assert "นี่คือสำเนาล่าสุดที่เครื่องบริการนี้แสดง" in page
+    assert stale.headers["Cache-Control"] == "no-store"
+    assert stale.headers["Warning"].startswith("110")
+    assert stale.headers["X-Register-As-Of"] and "ETag" not in stale.headers
+    assert_locked_down(stale)
+    as_json = client.get(f"/c/{number}", headers=JSON)
+    assert as_json.status_code == 200 and as_json.json["stale"]["as_of"]
+    assert as_json.json["certificate"]["number"] == number
+    # A page never served before has no copy: the 503 stands.
+    assert_unavailable(client.get(f"/a/{accreditation}?lang=en"), False)
