@@ -40,6 +40,11 @@ MAX_FILES = 20
 RETRY_AFTER = 5
 
 
+def data_url(media_type: str, data: bytes) -> str:
+    """Bytes as a ``data:`` link: what ``/verify`` offers is never stored on the server."""
+    return f"data:{media_type};base64,{base64.b64encode(data).decode()}"
+
+
 @dataclass(frozen=True)
 class Checked:
     report: Report
@@ -57,8 +62,8 @@ class Checked:
         if self.report_file is None or self.report_pdf is None:
             return None
         return {
-            "json": "data:application/json;base64," + base64.b64encode(self.report_file).decode(),
-            "pdf": "data:application/pdf;base64," + base64.b64encode(self.report_pdf).decode(),
+            "json": data_url("application/json", self.report_file),
+            "pdf": data_url("application/pdf", self.report_pdf),
         }
 
     @property
@@ -66,7 +71,7 @@ class Checked:
         """The signed revision as a ``data:`` link: uploads are never stored."""
         if self.signed_original is None:
             return None
-        return "data:application/pdf;base64," + base64.b64encode(self.signed_original).decode()
+        return data_url("application/pdf", self.signed_original)
 
     @property
     def body(self) -> str | None:
@@ -226,9 +231,8 @@ def batch_links(results: list[Checked]) -> dict[str, str]:
     """The batch's report as ``data:`` links (CSV and JSON): nothing is kept on the server."""
     as_json = json.dumps({"reports": [r.as_json() for r in results]}, ensure_ascii=False, indent=1)
     return {
-        "csv": "data:text/csv;charset=utf-8;base64,"
-        + base64.b64encode(batch_csv(results).encode()).decode(),
-        "json": "data:application/json;base64," + base64.b64encode(as_json.encode()).decode(),
+        "csv": data_url("text/csv;charset=utf-8", batch_csv(results).encode()),
+        "json": data_url("application/json", as_json.encode()),
     }
 
 

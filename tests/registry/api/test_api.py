@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
 import pytest
-from openapi_core import OpenAPI
-from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from openapi_spec_validator import validate
 from pythainlp.util import collate
 from sqlalchemy import select
@@ -53,30 +51,6 @@ def app(instance):
     with rolled_back(instance) as app:
         app.config["valid_numbers"] = instance.config["valid_numbers"]
         yield app
-
-
-@pytest.fixture(scope="module")
-def spec():
-    document = openapi_document()
-    validate(document)
-    return OpenAPI.from_dict(document)
-
-
-@pytest.fixture
-def get(app, spec):
-    """GET through the test client; JSON answers are validated against the spec."""
-    client = app.test_client()
-
-    def fetch(url: str, **kwargs):
-        response = client.get(url, **kwargs)
-        assert b"Traceback" not in response.data
-        if response.mimetype == "application/json" and url.startswith("/api/v1/"):
-            spec.validate_response(
-                WerkzeugOpenAPIRequest(response.request), WerkzeugOpenAPIResponse(response)
-            )
-        return response
-
-    return fetch
 
 
 def test_the_openapi_document_is_valid_3_1(get):

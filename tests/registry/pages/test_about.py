@@ -15,11 +15,8 @@ import subprocess
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from openapi_core import OpenAPI
-from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from sqlalchemy import select
 
-from registry.api.openapi import openapi_document
 from registry.register.models import Accreditation, Cab
 from registry.web import current
 
@@ -46,27 +43,6 @@ def app(instance):
     with rolled_back(instance) as app:
         app.config["issued"] = instance.config["issued"]
         yield app
-
-
-@pytest.fixture(scope="module")
-def spec():
-    return OpenAPI.from_dict(openapi_document())
-
-
-@pytest.fixture
-def get(app, spec):
-    client = app.test_client()
-
-    def fetch(url: str, **kwargs):
-        response = client.get(url, **kwargs)
-        assert b"Traceback" not in response.data
-        if response.mimetype == "application/json" and url.startswith("/api/v1/"):
-            spec.validate_response(
-                WerkzeugOpenAPIRequest(response.request), WerkzeugOpenAPIResponse(response)
-            )
-        return response
-
-    return fetch
 
 
 def first_accreditation(app) -> tuple[Cab, Accreditation]:
