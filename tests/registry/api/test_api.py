@@ -596,7 +596,7 @@ def test_a_partial_suspension_lists_its_items_everywhere(app, spec):
     from registry.certificates.issuance import find_accreditation
     from registry.register.standings import standings
     from registry.register.status import ItemState
-    from verifier.policy import suspended_items_text
+    from verifier.rules import suspended_items_text
 
     number, pdf = genuine_pdf(app)
     accreditation_no = number.split("/")[0]
