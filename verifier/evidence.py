@@ -57,6 +57,7 @@ from .report import Check, Outcome
 from .sources import StatusAnswer, StatusSource, TrustBundle
 
 ACCREDIT_NS = "urn:accredit:certificate:1"
+RDF_RESOURCE = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}resource"
 #: Errors pyHanko raises for a file that breaks the PDF rules.
 READ_ERRORS = (PdfError, ValueError, KeyError, IndexError, TypeError)
 log = logging.getLogger(__name__)
@@ -311,7 +312,10 @@ def xmp_fields(reader: PdfFileReader, revision: int) -> dict[str, str]:
             if key.startswith(prefix):
                 found[key[len(prefix) :]] = value
         if element.tag.startswith(prefix):
-            found[element.tag[len(prefix) :]] = (element.text or "").strip()
+            # pyHanko rewrites the packet when it signs, and writes a value that
+            # looks like a URI as ``rdf:resource``: the QR payload, often.
+            value = element.get(RDF_RESOURCE) or element.text or ""
+            found[element.tag[len(prefix) :]] = value.strip()
     return found
 
 

@@ -382,7 +382,6 @@ CODES: Mapping[str, frozenset[str]] = {
     "qr_payload": frozenset(
         {
             "no_qr",
-            "qr_invalid",
             "qr_wrong_prefix",
             "qr_truncated",
             "qr_unknown_key",

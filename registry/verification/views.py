@@ -32,6 +32,7 @@ from ..pki.material import get_pki, log_key
 from ..web import current
 from ..web.problems import problem
 from .pool import Busy, pool_for, slot
+from .reasons import on_screen
 from .source import UNREACHABLE, RegistryStatusSource, agency_trust
 
 bp = Blueprint("verify", __name__)
@@ -248,6 +249,7 @@ def _render(results: list[Checked] | None) -> str:
         results=results,
         max_files=MAX_FILES,
         check_labels=CHECK_LABELS,
+        check_detail=on_screen,
         verdict_labels=VERDICT_LABELS,
         counts=[(VERDICT_LABELS[v], v.value, counts[v]) for v in Verdict if counts[v]],
         reason=reason,

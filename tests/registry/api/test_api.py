@@ -304,6 +304,24 @@ def test_verify_page_shows_cards_and_hides_the_word_forged(app):
     assert "ลายมือชื่อตรงกับเนื้อหาที่ลงนาม (<code>signature_integrity</code>)" in thai
     assert "The agency's public log recorded this certificate (<code>public_log</code>)" in page
     assert "บันทึกสาธารณะของหน่วยงานบันทึกใบรับรองนี้ไว้ (<code>public_log</code>)" in thai
+    # Under each check, a sentence in the page's language; English keeps the verifier's detail.
+    assert "ไฟล์นี้เป็น PDF" not in thai and "ไฟล์เป็น PDF ที่อ่านได้" in thai
+    assert "the file is a readable PDF" in page and "the file is a readable PDF" not in thai
+    assert 'lang="en"' not in thai.split('class="checks"')[1].split("</ul>")[0]
+
+
+def test_every_reason_code_has_a_sentence_in_both_languages(app):
+    from registry.verification.reasons import PASSED, REASONS
+    from verifier.report import CHECK_NAMES
+    from verifier.rules import CODES
+
+    assert set(PASSED) == set(CHECK_NAMES)
+    codes = {code for found in CODES.values() for code in found if code != "lta_*"}
+    assert codes <= set(REASONS), sorted(codes - set(REASONS))
+    with app.test_request_context("/?lang=th"):
+        for text in [*PASSED.values(), *REASONS.values()]:
+            thai = str(text)
+            assert thai and not thai.isascii(), f"no Thai for {text._args}"
 
 
 def test_a_leaf_edited_in_the_database_makes_the_file_untrusted(app):
