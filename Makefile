@@ -15,7 +15,7 @@ PUBLIC_URL ?= $(or $(ACCREDIT_PUBLIC_URL),http://$(HOST):$(PORT))
 # certutil (NSS) and the browser. Kept in this one list.
 SYSTEM_DEPS := poppler-utils qpdf softhsm2 libnss3-tools chromium wrk
 
-.PHONY: setup run test bench fuzz fuzz-atheris lint format system-deps screenshots translations clean
+.PHONY: setup run test bench fuzz speedups-proof fuzz-atheris lint format system-deps screenshots translations clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ test: setup system-deps
 
 fuzz: setup system-deps
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-20000} $(BIN)/pytest tests/verifier/test_fuzz.py -q
+
+# Every document the verifier's tests verify (attack suite, reason codes, fuzz corpus),
+# verified again with the speed-ups off and on: the reports must be identical.
+speedups-proof: setup system-deps
+	COLD_WARM=all $(BIN)/pytest tests/verifier -q -s
 
 fuzz-atheris: setup system-deps
 	$(BIN)/pip install --quiet -e '.[test,fuzz]'
