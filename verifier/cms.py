@@ -58,6 +58,20 @@ def altered_certificates(
     return problems
 
 
+def claims_agency(
+    cert: x509.Certificate, carried: Iterable[x509.Certificate], anchors: Iterable[x509.Certificate]
+) -> bool:
+    """Whether ``cert`` names the agency's PKI as its issuer: an anchor, or a CA an anchor names.
+
+    Names only, no signatures: a copy of an agency certificate with a byte
+    changed still claims the agency, and so still gets the agency's profile.
+    A signer of another PKI does not, and its container is not held to it.
+    """
+    names = {anchor.subject for anchor in anchors}
+    names |= {c.subject for c in carried if c.issuer in names}
+    return cert.issuer in names or cert.subject in names
+
+
 def issued_by(cert: x509.Certificate, issuer: x509.Certificate) -> bool:
     if cert.issuer != issuer.subject:
         return False

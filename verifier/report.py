@@ -63,6 +63,8 @@ CHECK_NAMES = (
     "status",
     "public_log",
 )
+#: Codes of a signature that is there but could not be checked.
+UNCHECKED_SIGNATURE = frozenset({"extra_signature", "not_validated", "error", "time_budget"})
 #: Checks that must pass for a document to be authentic. The binding is the
 #: register's record when it answers, the signed QR payload only when it cannot.
 INTEGRITY_CHECKS = (
@@ -108,6 +110,9 @@ class Integrity(StrEnum):
     ALTERED = "altered"
     #: The signature is intact, but something was added or changed after it.
     CHANGED_AFTER_SIGNING = "changed_after_signing"
+    #: Signed, but the signature could not be checked (several signatures, or one
+    #: pyHanko cannot validate): neither "intact" nor "altered" would be true.
+    NOT_CHECKED = "not_checked"
     INTACT = "intact"
 
 
@@ -181,6 +186,9 @@ class Report:
             return DocumentVerdict.UNREADABLE
         if self._failed_code("signature_integrity") == "unsigned":
             return DocumentVerdict.UNSIGNED
+        if self._failed_code("signature_integrity") in UNCHECKED_SIGNATURE:
+            # Signed, but not checkable: not shown to be the agency's, not shown altered.
+            return DocumentVerdict.UNTRUSTED
         if not self._passed("signature_integrity") or not self._passed("unmodified_after_signing"):
             return DocumentVerdict.MODIFIED
         if self._failed_code("signer_trusted") == "untrusted_signer":
@@ -218,6 +226,8 @@ class Report:
             return Integrity.UNREADABLE
         if self._failed_code("signature_integrity") == "unsigned":
             return Integrity.UNSIGNED
+        if self._failed_code("signature_integrity") in UNCHECKED_SIGNATURE:
+            return Integrity.NOT_CHECKED
         if not self._passed("signature_integrity"):
             return Integrity.ALTERED
         if not self._passed("unmodified_after_signing"):

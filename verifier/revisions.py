@@ -193,7 +193,7 @@ def _check_revision(
         finding = _timestamp_objects(reader, revision, changed, catalog, before, allowed)
         if not finding.ok:
             return finding
-    unexpected = changed - allowed
+    unexpected = _referenced(reader, revision, changed - allowed)
     if unexpected:
         refs = ", ".join(
             f"{r.idnum} {r.generation} R" for r in sorted(unexpected, key=lambda r: r.idnum)
@@ -204,6 +204,26 @@ def _check_revision(
             "content_changed",
         )
     return RevisionFinding(True, "ok")
+
+
+def _referenced(
+    reader: PdfFileReader, revision: int, objects: set[generic.Reference]
+) -> set[generic.Reference]:
+    """``objects`` less those new in ``revision`` that nothing in it refers to.
+
+    An object added but reachable from neither the catalog nor the trailer is
+    never read by a viewer (pyHanko itself writes such an orphan VRI when the
+    DSS arrays are indirect). A later revision that tries to put it to use must
+    change a referring object, and is judged for that change.
+    """
+    new = {ref for ref in objects if not _existed_before(reader, ref, revision)}
+    if not new:
+        return objects
+    trailer = reader.trailer.flatten(revision)
+    roots = [trailer.raw_get(key) for key in trailer if key not in ("/Prev", "/XRefStm")]
+    resolver = reader.get_historical_resolver(revision)
+    reachable = set().union(*(_reachable(root, resolver) for root in roots))
+    return objects - (new - reachable)
 
 
 def _existed_before(reader: PdfFileReader, ref: generic.Reference, revision: int) -> bool:
