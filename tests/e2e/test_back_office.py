@@ -121,7 +121,7 @@ def office(tmp_path_factory) -> Iterator[dict]:
         }
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=35)  # gunicorn lets requests finish for graceful_timeout (30 s)
 
 
 def log_in(page: Page, base: str, person: Person) -> None:

@@ -71,7 +71,7 @@ def server(tmp_path_factory) -> Iterator[dict]:
         }
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        process.wait(timeout=35)  # gunicorn lets requests finish for graceful_timeout (30 s)
 
 
 def decode_qr(pdf: bytes, folder: Path) -> str:
