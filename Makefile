@@ -15,7 +15,7 @@ PUBLIC_URL ?= $(or $(ACCREDIT_PUBLIC_URL),http://$(HOST):$(PORT))
 # certutil (NSS) and the browser. Kept in this one list.
 SYSTEM_DEPS := poppler-utils qpdf softhsm2 libnss3-tools chromium wrk
 
-.PHONY: setup run test bench fuzz speedups-proof fuzz-atheris lint format system-deps screenshots translations clean
+.PHONY: setup run test bench fuzz speedups-proof verifier-coverage fuzz-atheris lint format system-deps screenshots translations clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,6 +60,12 @@ fuzz: setup system-deps
 # verified again with the speed-ups off and on: the reports must be identical.
 speedups-proof: setup system-deps
 	COLD_WARM=all $(BIN)/pytest tests/verifier -q -s
+
+# Branch coverage of the modification rules by the verifier's own tests (target >= 95 %).
+verifier-coverage: setup system-deps
+	$(BIN)/coverage run --branch --source=verifier -m pytest tests/verifier -q -p no:cacheprovider
+	$(BIN)/coverage report -m --include='verifier/*.py' --fail-under=80
+	$(BIN)/coverage report -m --include=verifier/revisions.py --fail-under=95
 
 fuzz-atheris: setup system-deps
 	$(BIN)/pip install --quiet -e '.[test,fuzz]'

@@ -7,6 +7,7 @@ document timestamp in the same revision, as an LTA update would carry.
 
 from __future__ import annotations
 
+import re
 from io import BytesIO
 
 import pytest
@@ -16,9 +17,10 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
 
 from keys.signing import refresh_lta, sign_pdf
-from verifier.revisions import analyse
+from verifier.revisions import _existed_before, analyse
 
 from ..documents import blank_pdf
+from .agency import signed_without_lta
 
 
 @pytest.fixture(scope="module")
@@ -166,3 +168,92 @@ def test_the_xmp_metadata_changed(genuine):
 
     code = finding(update(genuine, change), signed_revision(genuine)).code
     assert code in ("metadata_changed", "catalog_changed")
+
+
+# --- the refusals pyHanko's own diff analysis makes first, checked here on their own ---
+
+
+def _raw_update(pdf: bytes, objects: dict[int, bytes], trailer: bytes = b"") -> bytes:
+    """A classic incremental update written by hand: what no PDF library would write."""
+    reader = PdfFileReader(BytesIO(pdf), strict=False)
+    root = reader.root_ref
+    size = max(int(reader.trailer["/Size"]), max(objects, default=0) + 1)
+    prev = int(re.findall(rb"startxref\s+(\d+)", pdf)[-1])
+    body, rows = bytearray(), bytearray()
+    for number, content in sorted(objects.items()):
+        rows += b"%d 1\n%010d 00000 n \n" % (number, len(pdf) + len(body))
+        body += b"%d 0 obj\n%s\nendobj\n" % (number, content)
+    at = len(pdf) + len(body)
+    return bytes(
+        pdf
+        + body
+        + b"xref\n0 1\n0000000000 65535 f \n"
+        + rows
+        + b"trailer\n<< /Size %d /Root %d %d R /Prev %d %s>>\nstartxref\n%d\n%%%%EOF\n"
+        % (size, root.idnum, root.generation, prev, trailer, at)
+    )
+
+
+def test_a_later_revision_that_replaces_the_document_information(genuine):
+    size = int(PdfFileReader(BytesIO(genuine), strict=False).trailer["/Size"])
+    altered = _raw_update(genuine, {size: b"<< /Title (Another) >>"}, b"/Info %d 0 R " % size)
+    assert finding(altered, signed_revision(genuine)).code == "info_edited"
+
+
+def _raw(obj: generic.PdfObject) -> bytes:
+    out = BytesIO()
+    obj.write_to_stream(out)
+    return out.getvalue()
+
+
+def test_a_catalog_that_was_not_a_dictionary_for_one_revision(genuine):
+    reader = PdfFileReader(BytesIO(genuine), strict=False)
+    root = reader.root_ref
+    once = _raw_update(genuine, {root.idnum: b"42"})
+    back = _raw_update(once, {root.idnum: _raw(reader.root)})
+    assert finding(back, signed_revision(genuine)).code == "catalog_changed"
+
+
+def test_a_signed_file_with_no_timestamp_then_dss_data(shared_signer):
+    """B-B, then a DSS-only revision: nothing covers it (no timestamp at all)."""
+    plain = signed_without_lta(shared_signer, None)
+
+    def add_dss(writer):
+        writer.root[generic.NameObject("/DSS")] = writer.add_object(
+            generic.DictionaryObject({generic.NameObject("/Certs"): generic.ArrayObject()})
+        )
+        writer.update_root()
+
+    assert finding(update(plain, add_dss), signed_revision(plain)).code == "uncovered_revision"
+
+
+def test_an_xmp_rewrite_alone_still_needs_a_timestamp(shared_signer):
+    """Only the metadata stream rewritten, its dates alone changed: still not covered."""
+    plain = signed_without_lta(shared_signer, None)
+    reader = PdfFileReader(BytesIO(plain), strict=False)
+    meta = reader.root.raw_get("/Metadata").reference
+    data = re.sub(
+        rb"ModifyDate>[^<]*<", b"ModifyDate>2030-01-01T00:00:00Z<", reader.get_object(meta).data
+    )
+    stream = b"<< /Type /Metadata /Subtype /XML /Length %d >>\nstream\n%s\nendstream" % (
+        len(data),
+        data,
+    )
+    found = finding(_raw_update(plain, {meta.idnum: stream}), signed_revision(plain))
+    assert found.code == "uncovered_revision"
+
+
+def test_a_timestamp_revision_with_the_form_written_into_the_catalog(genuine, shared_signer):
+    def inline_form(writer):
+        form = generic.DictionaryObject(dict(writer.root["/AcroForm"]))
+        form[generic.NameObject("/DA")] = generic.TextStringObject("/Helv 0 Tf 0 g")
+        writer.root[generic.NameObject("/AcroForm")] = form
+        writer.update_root()
+
+    altered = update(genuine, inline_form, stamp=shared_signer.timestamper)
+    assert finding(altered, signed_revision(genuine)).code in ("form_changed", "catalog_changed")
+
+
+def test_an_object_the_xref_does_not_know_did_not_exist_before(genuine):
+    reader = PdfFileReader(BytesIO(genuine), strict=False)
+    assert not _existed_before(reader, generic.Reference(99_999, 0), 1)
