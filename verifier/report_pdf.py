@@ -10,6 +10,7 @@ signature (``verifier.validation_report``).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -64,8 +65,15 @@ class _Sheet(FPDF):
         self.multi_cell(0, 5, value or "–", new_x="LMARGIN", new_y="NEXT")
 
 
-def render_report_pdf(report_file: bytes) -> bytes:
-    """Print a report file (``sign_report``'s output) and attach it, unchanged."""
+def render_report_pdf(
+    report_file: bytes, thai: Callable[[dict[str, Any]], str] | None = None
+) -> bytes:
+    """Print a report file (``sign_report``'s output) and attach it, unchanged.
+
+    ``thai`` gives each check's outcome as a Thai sentence (the registry passes
+    its catalogue's); without it, as in the offline command line, the sheet
+    prints the verifier's English detail alone.
+    """
     found: dict[str, Any] = json.loads(report_file)
     document, signature = found["document"], found["signature"]
     answer, report, register = document["answer"], document["report"], document["register"]
@@ -119,6 +127,8 @@ def render_report_pdf(report_file: bytes) -> bytes:
         )
         sheet.set_font("Sarabun", "", 9)
         sheet.multi_cell(0, 4.6, check["detail"], new_x="LMARGIN", new_y="NEXT")
+        if thai is not None:
+            sheet.multi_cell(0, 4.6, thai(check), new_x="LMARGIN", new_y="NEXT")
     sheet.heading("Signature", "ลายมือชื่อ")
     if "cose_sign1" in signature:
         text = (

@@ -8,9 +8,11 @@ Thai reader gets the sentence for the reason code. Codes come from
 
 from __future__ import annotations
 
-from flask_babel import get_locale, lazy_gettext
+from typing import Any
 
-from verifier.report import Check
+from flask_babel import force_locale, get_locale, lazy_gettext
+
+from verifier.report import Check, Outcome
 
 #: What a passed check means, by check name.
 PASSED = {
@@ -115,6 +117,13 @@ def reason_text(check: Check) -> str:
     if check.code.startswith("lta_"):
         return str(LONG_TERM)
     return str(REASONS.get(check.code, OTHER))
+
+
+def in_thai(check: dict[str, Any]) -> str:
+    """A check from a report's JSON, as its Thai sentence (for the printed report)."""
+    found = Check(check["name"], Outcome(check["outcome"]), check["detail"], check["code"])
+    with force_locale("th"):
+        return reason_text(found)
 
 
 def on_screen(check: Check) -> str:

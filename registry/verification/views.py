@@ -32,7 +32,7 @@ from ..pki.material import get_pki, log_key
 from ..web import current
 from ..web.problems import problem
 from .pool import Busy, pool_for, slot
-from .reasons import on_screen
+from .reasons import in_thai, on_screen
 from .source import UNREACHABLE, RegistryStatusSource, agency_trust
 
 bp = Blueprint("verify", __name__)
@@ -181,7 +181,9 @@ def check_uploads() -> list[Checked] | Any:
             jwk,
         )
         results.append(
-            Checked(report, register, original, report_file, render_report_pdf(report_file))
+            Checked(
+                report, register, original, report_file, render_report_pdf(report_file, in_thai)
+            )
         )
     return results
 

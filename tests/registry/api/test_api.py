@@ -11,6 +11,7 @@ import html
 import io
 import json
 import re
+import subprocess
 from datetime import UTC, datetime
 from xml.etree import ElementTree as ET
 
@@ -685,4 +686,11 @@ def test_each_card_offers_a_signed_validation_report(app):
     assert document["answer"]["verdict"] == "valid"
     assert document["register"]["certificate"]["number"] == number
     printed = re.search(r'href="data:application/pdf;base64,([^"]+)" download="genuine-valid', page)
-    assert base64.b64decode(printed.group(1)).startswith(b"%PDF-")
+    sheet = base64.b64decode(printed.group(1))
+    assert sheet.startswith(b"%PDF-")
+    text = subprocess.run(
+        ["pdftotext", "-", "-"], input=sheet, capture_output=True, check=True
+    ).stdout.decode()
+    # Each check in both languages: the verifier's detail, then the Thai sentence.
+    assert "the signature matches the signed content" in text
+    assert "ลายมือชื่อตรงกับเนื้อหาที่ลงนาม" in text
