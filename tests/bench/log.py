@@ -28,9 +28,10 @@ from sqlalchemy import text
 
 from registry import db
 from registry.app import create_app
+from registry.log import store
 from registry.pki.material import create_pki, publish_log
 from registry.web import current
-from verifier import merkle, store
+from verifier import merkle
 
 from . import benchmark
 from .registry import BENCH, serve_and_load
