@@ -239,6 +239,11 @@ _local = threading.local()
 class Database:
     """An engine, the sessions made on it, and a kept connection for tiny hot queries.
 
+    ``replica`` is a second ``Database`` on a PostgreSQL streaming replica:
+    ``public()`` hands it to the web layer for the public's reads (pages, QR
+    answers, search, API GETs), so that read load scales out; everything else,
+    and every ``transaction``, stays on this one, the primary.
+
     ``bound_to`` is for tests: every session then joins one connection's
     transaction, so the test's rollback undoes all that the app did. A write
     transaction (``transaction``) is a savepoint there; other sessions make no
@@ -247,14 +252,32 @@ class Database:
     through ``transaction``, never ``session().begin()``.
     """
 
-    def __init__(self, engine: Engine, *, connection: Connection | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        connection: Connection | None = None,
+        replica: Database | None = None,
+    ) -> None:
         self.engine = engine
         self.connection = connection
+        self.replica = replica
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def from_url(cls, url: str, timeout: int | None = None) -> Database:
-        return cls(make_engine(url, timeout))
+    def from_url(
+        cls, url: str, timeout: int | None = None, replica_url: str | None = None
+    ) -> Database:
+        replica = cls(make_engine(replica_url, timeout)) if replica_url else None
+        return cls(make_engine(url, timeout), replica=replica)
+
+    def public(self) -> Database:
+        """Where the public's reads go: the replica when there is one, else this database.
+
+        The replica lags the primary by its replay delay; what the public sees is
+        then the register as the replica has it, a state the primary did commit.
+        """
+        return self.replica if self.replica is not None else self
 
     @classmethod
     def bound_to(cls, connection: Connection) -> Database:
