@@ -72,7 +72,11 @@ def create_app(
     app.request_class = InMemoryRequest
 
     if database is None:
-        database = Database.from_url(found.database_url, timeout=found.database_timeout or None)
+        database = Database.from_url(
+            found.database_url,
+            timeout=found.database_timeout or None,
+            replica_url=found.database_replica_url,
+        )
     current.init_app(app, found, database)
     i18n.init_app(app)
     limits.init_app(app)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +19,7 @@ from enum import StrEnum
 from importlib.resources import files
 from typing import Any, ClassVar
 
+import psycopg
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -105,6 +107,8 @@ class Base(DeclarativeBase):
 #: Without a request budget (the CLI, migrations): wait this long for a connection or a lock.
 CONNECT_TIMEOUT = 5
 BUSY_TIMEOUT = 10
+#: ``statement_timeout`` is the budget less this (milliseconds); see ``make_engine``.
+STATEMENT_GRACE_MS = 250
 
 
 def make_engine(url: str, timeout: int | None = None, **kwargs: Any) -> Engine:
@@ -117,6 +121,11 @@ def make_engine(url: str, timeout: int | None = None, **kwargs: Any) -> Engine:
     few are answered at once instead of queueing) and SQLite's lock
     (``busy_timeout``). Connections are checked before use (``pool_pre_ping``),
     so the service recovers by itself when the database comes back.
+
+    ``statement_timeout`` is the server's own clock, so a server that is frozen
+    (stopped with SIGSTOP, a hung host) never enforces it, while its kernel keeps
+    the TCP connection up: on PostgreSQL every wait for the server's answer is
+    also bounded on our side (``BoundedConnection``).
     """
     try:
         parsed = make_url(url)
@@ -132,7 +141,10 @@ def make_engine(url: str, timeout: int | None = None, **kwargs: Any) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         connect_args.setdefault("connect_timeout", timeout or CONNECT_TIMEOUT)
         if timeout:
-            connect_args.setdefault("options", f"-c statement_timeout={timeout * 1000}")
+            # A little under the budget: a live server cancels a slow statement
+            # itself, with its own error, before our side gives up on its answer.
+            statement = timeout * 1000 - STATEMENT_GRACE_MS
+            connect_args.setdefault("options", f"-c statement_timeout={statement}")
     else:
         connect_args.setdefault("timeout", timeout or BUSY_TIMEOUT)
     if timeout:
@@ -146,7 +158,85 @@ def make_engine(url: str, timeout: int | None = None, **kwargs: Any) -> Engine:
     _connect_args[engine] = dict(connect_args)
     if engine.dialect.name == "sqlite":
         _tune_sqlite(engine, timeout or BUSY_TIMEOUT)
+    elif timeout:
+        bound = _bounds[engine] = Bound(timeout)
+
+        @sa_event.listens_for(engine, "do_connect")
+        def _bounded(_dialect: Any, _record: Any, cargs: Any, cparams: Any) -> Any:
+            return BoundedConnection.open(bound, *cargs, **cparams)
+
     return engine
+
+
+#: After the server failed to answer in time, new waits on it fail at once for this long.
+HOLD_SECONDS = 5.0
+
+
+class Unanswered(psycopg.OperationalError):
+    """The server did not answer within the limit, or failed to just now (see ``Bound``)."""
+
+
+class Bound:
+    """One engine's limit on each wait for the server, and when it last went unanswered.
+
+    A frozen server costs the first request that meets it the limit; for the
+    next ``HOLD_SECONDS`` every connection and query on the engine fails at
+    once (each worker would otherwise pay the limit again per pooled
+    connection), and then one is tried again: recovery needs no restart.
+    """
+
+    def __init__(self, limit: float) -> None:
+        self.limit = limit
+        self.quiet_until = 0.0
+
+    def check(self) -> None:
+        if time.monotonic() < self.quiet_until:
+            raise Unanswered(f"the database did not answer within {self.limit:g} s just now")
+
+    def trip(self) -> None:
+        self.quiet_until = time.monotonic() + HOLD_SECONDS
+
+
+class BoundedConnection(psycopg.Connection[Any]):
+    """A psycopg connection that waits at most its ``Bound``'s limit for each answer.
+
+    Measured with a private PostgreSQL stopped by SIGSTOP: its kernel still
+    accepts and acknowledges our bytes, so a query (or the pool's pre-ping) on
+    a connection made before the freeze waited forever, and every worker hung
+    until gunicorn killed it. Past the limit the connection is closed (its
+    protocol state is unknown), so SQLAlchemy drops it from the pool, and the
+    error is an ``OperationalError``: the web layer's 503, or a stale copy.
+    """
+
+    bound: Bound
+
+    @classmethod
+    def open(cls, bound: Bound, *args: Any, **kwargs: Any) -> BoundedConnection:
+        bound.check()
+        try:
+            connection = cls.connect(*args, **kwargs)
+        except psycopg.errors.ConnectionTimeout:
+            bound.trip()
+            raise
+        connection.bound = bound
+        return connection
+
+    def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
+        try:
+            self.bound.check()
+            return super().wait(gen, interval, self.bound.limit if timeout is None else timeout)
+        except Unanswered:
+            self.pgconn.finish()
+            raise
+        # psycopg's own (private) name for a wait that timed out; an OperationalError.
+        except psycopg.errors._WaitTimeout as exc:
+            self.bound.trip()
+            self.pgconn.finish()
+            raise Unanswered(f"the database did not answer within {self.bound.limit:g} s") from exc
+
+
+#: Each web engine's ``Bound`` on PostgreSQL, for ``Database.peek``'s own connections.
+_bounds: weakref.WeakKeyDictionary[Engine, Bound] = weakref.WeakKeyDictionary()
 
 
 #: What each engine passes to the driver's connect, for ``Database.peek``'s own connections.
@@ -239,6 +329,11 @@ _local = threading.local()
 class Database:
     """An engine, the sessions made on it, and a kept connection for tiny hot queries.
 
+    ``replica`` is a second ``Database`` on a PostgreSQL streaming replica:
+    ``public()`` hands it to the web layer for the public's reads (pages, QR
+    answers, search, API GETs), so that read load scales out; everything else,
+    and every ``transaction``, stays on this one, the primary.
+
     ``bound_to`` is for tests: every session then joins one connection's
     transaction, so the test's rollback undoes all that the app did. A write
     transaction (``transaction``) is a savepoint there; other sessions make no
@@ -247,14 +342,32 @@ class Database:
     through ``transaction``, never ``session().begin()``.
     """
 
-    def __init__(self, engine: Engine, *, connection: Connection | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        connection: Connection | None = None,
+        replica: Database | None = None,
+    ) -> None:
         self.engine = engine
         self.connection = connection
+        self.replica = replica
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def from_url(cls, url: str, timeout: int | None = None) -> Database:
-        return cls(make_engine(url, timeout))
+    def from_url(
+        cls, url: str, timeout: int | None = None, replica_url: str | None = None
+    ) -> Database:
+        replica = cls(make_engine(replica_url, timeout)) if replica_url else None
+        return cls(make_engine(url, timeout), replica=replica)
+
+    def public(self) -> Database:
+        """Where the public's reads go: the replica when there is one, else this database.
+
+        The replica lags the primary by its replay delay; what the public sees is
+        then the register as the replica has it, a state the primary did commit.
+        """
+        return self.replica if self.replica is not None else self
 
     @classmethod
     def bound_to(cls, connection: Connection) -> Database:
@@ -314,7 +427,9 @@ class Database:
                 return tuple(row)
             except Exception as exc:
                 connections.pop(key, None)
-                if fresh or attempt == 2:
+                # A server that did not answer is not asked again within this request.
+                silent = isinstance(exc, (Unanswered, psycopg.errors.ConnectionTimeout))
+                if fresh or silent or attempt == 2:
                     if isinstance(exc, dbapi_error):
                         # As SQLAlchemy would raise it (OperationalError...): one kind of
                         # "database unavailable" for the web layer to answer as 503.
@@ -330,7 +445,11 @@ def _peek_connection(engine: Engine) -> Any:
     cparams = {**cparams, **_connect_args.get(engine, {})}
     if engine.dialect.name == "sqlite" and engine.url.database not in SQLITE_MEMORY:
         keep_private(str(engine.url.database))
-    connection = engine.dialect.connect(*cargs, **cparams)
+    bound = _bounds.get(engine)
+    if bound is not None:
+        connection = BoundedConnection.open(bound, *cargs, **cparams)
+    else:
+        connection = engine.dialect.connect(*cargs, **cparams)
     if engine.dialect.name == "postgresql":
         connection.autocommit = True
     else:

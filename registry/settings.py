@@ -204,6 +204,8 @@ class Settings:
     instance: Path
     database_url: str
     public_url: str = "http://127.0.0.1:5000"
+    #: A PostgreSQL streaming replica of ``database_url``: the public's reads go there.
+    database_replica_url: str | None = None
     env: Environment = Environment.DEVELOPMENT
     agency_name_en: str = "Thai Industrial Standards Institute"
     agency_name_th: str = "สำนักงานมาตรฐานผลิตภัณฑ์อุตสาหกรรม"
@@ -388,6 +390,7 @@ def _environment(value: str) -> Environment:
 TOP_LEVEL: dict[str, tuple[str, Callable[[str], Any]]] = {
     "INSTANCE": ("instance", str),
     "DATABASE_URL": ("database_url", str),
+    "DATABASE_REPLICA_URL": ("database_replica_url", str),
     "PUBLIC_URL": ("public_url", str),
     "ENV": ("env", _environment),
     "AGENCY_NAME_EN": ("agency_name_en", str),
@@ -484,6 +487,12 @@ def from_environ(
     top = parsed(TOP_LEVEL)
     instance = Path(top.pop("instance", "instance")).expanduser().resolve()
     database_url = top.pop("database_url", None) or f"sqlite:///{instance / 'accredit.sqlite3'}"
+    replica_url = top.get("database_replica_url")
+    if replica_url and not all(url.startswith("postgresql") for url in (database_url, replica_url)):
+        raise SettingsError(
+            f"{PREFIX}DATABASE_REPLICA_URL needs PostgreSQL for both the database and its "
+            "replica (postgresql://HOST/NAME): SQLite has no replicas"
+        )
     public_url = top.get("public_url", Settings.public_url)
     organisation = top.get("agency_name_en", Settings.agency_name_en)
     return Settings(

@@ -14,9 +14,10 @@ from verifier.report import (
     Verdict,
 )
 
+from ..pages.records import MAX_ID, MAX_SCOPE_PAGE
 from ..register.programmes import Programme
 from ..register.status import PUBLIC_STATUSES
-from ..search.query import MAX_PER_PAGE, PER_PAGE
+from ..search.query import MAX_PAGE, MAX_PER_PAGE, PER_PAGE
 from ..settings import Settings
 
 
@@ -441,8 +442,17 @@ def _get(summary: str, schema: str, parameters: list[dict[str, Any]], *errors: i
 
 def query_parameters(document: dict[str, Any], path: str) -> list[str]:
     """The query parameters the document lists for ``path``'s GET: all that it accepts."""
+    return list(query_choices(document, path))
+
+
+def query_choices(document: dict[str, Any], path: str) -> dict[str, tuple[str, ...] | None]:
+    """Each query parameter of ``path``'s GET, with the values its ``enum`` allows (or None)."""
     operation = document["paths"].get(path, {}).get("get", {})
-    return [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+    return {
+        p["name"]: tuple(p["schema"]["enum"]) if "enum" in p["schema"] else None
+        for p in operation.get("parameters", [])
+        if p["in"] == "query"
+    }
 
 
 def _param(name: str, where: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -466,7 +476,12 @@ def openapi_document(
             {"type": "string", "maxLength": 200},
             "Free text: names, numbers, tests, products, methods; Thai substrings work",
         ),
-        _param("programme", "query", PROGRAMME, "Accreditation programme"),
+        _param(
+            "programme",
+            "query",
+            {"type": "string", "enum": ["", *PROGRAMME["enum"]]},
+            "Accreditation programme; empty or absent means every programme",
+        ),
         _param("field", "query", STRING, "Field of scope (English value of a facet)"),
         _param("place", "query", STRING, "Province or country (value of a facet)"),
         _param(
@@ -475,7 +490,9 @@ def openapi_document(
             {"enum": ["", "all", *(s.value for s in PUBLIC_STATUSES)]},
             "Status filter; empty or absent means every public status",
         ),
-        _param("page", "query", {"type": "integer", "minimum": 1}, "Page number"),
+        _param(
+            "page", "query", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}, "Page number"
+        ),
         _param(
             "per_page",
             "query",
@@ -515,9 +532,19 @@ def openapi_document(
                 [
                     _param("number", "path", STRING, "Accreditation number, e.g. Testing-0123"),
                     _param("q", "query", {"type": "string", "maxLength": 200}, "Scope text"),
-                    _param("site", "query", INTEGER, "Site id"),
+                    _param(
+                        "site",
+                        "query",
+                        {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                        "Site id",
+                    ),
                     _param("field", "query", STRING, "Field (English)"),
-                    _param("page", "query", {"type": "integer", "minimum": 1}, "Scope page"),
+                    _param(
+                        "page",
+                        "query",
+                        {"type": "integer", "minimum": 1, "maximum": MAX_SCOPE_PAGE},
+                        "Scope page",
+                    ),
                 ],
                 400,
                 404,

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from ..pages import views as public
 from ..web import current
 from ..web.problems import problem
-from .openapi import openapi_document, query_parameters
+from .openapi import openapi_document, query_choices
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -26,34 +26,56 @@ _RULE_PART = re.compile(r"<(?:[^:<>]+:)?([^<>]+)>")
 
 
 @lru_cache(maxsize=64)
-def known_parameters(rule: str) -> list[str]:
-    return query_parameters(openapi_document(), _RULE_PART.sub(r"{\1}", rule))
+def known_parameters(rule: str) -> dict[str, tuple[str, ...] | None]:
+    return query_choices(openapi_document(), _RULE_PART.sub(r"{\1}", rule))
 
 
 @bp.before_request
 def refuse_unknown_parameters() -> Any:
     """A misspelt parameter (``per-page``, ``stauts``) is an error, not silently ignored.
 
-    The known ones are those the OpenAPI document lists, so the document and
-    the check cannot disagree.
+    So is a parameter given twice (which one would count?) and a value outside
+    the list the document gives (``lang=fr``). The known parameters and their
+    values are those the OpenAPI document lists, so the document and the check
+    cannot disagree.
     """
     rule = request.url_rule
     if rule is None or request.method not in ("GET", "HEAD"):
         return None
     known = known_parameters(rule.rule)
     unknown = sorted(set(request.args) - set(known))
-    if not unknown:
-        return None
-    return problem(
-        400,
-        "unknown_parameter",
-        _("Unknown query parameter"),
-        _(
-            "Not a parameter here: %(unknown)s. Known parameters: %(known)s.",
-            unknown=", ".join(u[:40] for u in unknown[:5]),
-            known=", ".join(known) or _("none"),
-        ),
-    )
+    if unknown:
+        return problem(
+            400,
+            "unknown_parameter",
+            _("Unknown query parameter"),
+            _(
+                "Not a parameter here: %(unknown)s. Known parameters: %(known)s.",
+                unknown=", ".join(u[:40] for u in unknown[:5]),
+                known=", ".join(known) or _("none"),
+            ),
+        )
+    for name, values in request.args.lists():
+        if len(values) > 1:
+            return problem(
+                400,
+                "repeated_parameter",
+                _("This request cannot be answered"),
+                _("The parameter %(name)s is given more than once.", name=name),
+            )
+        allowed = known[name]
+        if allowed is not None and values[0] not in allowed:
+            return problem(
+                400,
+                "bad_parameter",
+                _("This request cannot be answered"),
+                _(
+                    "The parameter %(name)s must be one of: %(allowed)s.",
+                    name=name,
+                    allowed=", ".join(v or '""' for v in allowed),
+                ),
+            )
+    return None
 
 
 @bp.get("/search")

@@ -88,7 +88,7 @@ def _serve(connection: Connection, settings: Settings) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     speedups.enable(settings.speedups)
     quiet_library_logs()
-    trust, status = instance_context(settings)
+    trust, status = instance_context(settings, timeout=settings.database_timeout or None)
     while True:
         try:
             job: Job = connection.recv()

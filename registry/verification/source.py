@@ -106,14 +106,22 @@ def agency_trust(pki: Pki, extra_anchors: tuple[bytes, ...] = ()) -> TrustBundle
 
 
 def instance_context(
-    settings: Settings, extra_anchors: tuple[bytes, ...] = (), use_registry: bool = True
+    settings: Settings,
+    extra_anchors: tuple[bytes, ...] = (),
+    use_registry: bool = True,
+    timeout: int | None = None,
 ) -> tuple[TrustBundle, RegistryStatusSource | None]:
-    """Trust and status for ``accredit verify`` inside an instance (picklable for workers)."""
+    """Trust and status for ``accredit verify`` inside an instance (picklable for workers).
+
+    ``timeout`` is a web request's database budget, for the verification processes
+    behind ``/verify``: a frozen database then makes the status "unknown" within
+    it, instead of holding the upload until its time runs out.
+    """
     pki = load_pki(settings)
     trust = agency_trust(pki, extra_anchors)
     status = (
         RegistryStatusSource(
-            Database.from_url(settings.database_url).session,
+            Database.from_url(settings.database_url, timeout).session,
             log_vkey=log_key(settings, pki).verifier.vkey(),
         )
         if use_registry

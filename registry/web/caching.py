@@ -168,7 +168,6 @@ class PageCacheMiddleware:
         self.wsgi_app = app.wsgi_app
         self.cache = PageCache(max_bytes)
         self.enabled = current.settings(app).page_cache
-        self.database = current.database(app)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         if environ.get("REQUEST_METHOD") != "GET" or not self.enabled:
@@ -177,7 +176,9 @@ class PageCacheMiddleware:
             return self.wsgi_app(environ, start_response)
         variant, sets_cookie = variant_of(environ)
         try:
-            state = version.peek(self.database, datetime.now(UTC))
+            # The version of the database the page is read from (the replica's, for the
+            # public): a page rendered from the replica is stored under its version.
+            state = version.peek(current.reader(environ, self.app), datetime.now(UTC))
         except UNAVAILABLE:
             page = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), variant)
             stale = self.cache.newest(page)
@@ -274,7 +275,7 @@ def public_page(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
-        state = version.peek(current.database(), datetime.now(UTC))
+        state = version.peek(current.reader(), datetime.now(UTC))
         variant, _ = variant_of(request.environ)
         key = page_key(request.environ, variant, state)
         etag = etag_of(key)

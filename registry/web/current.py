@@ -1,8 +1,18 @@
-"""What the current app holds: its settings and database, and the request's session."""
+"""What the current app holds: its settings and database, and the request's session.
+
+With a read replica (``ACCREDIT_DATABASE_REPLICA_URL``) the request's session
+is made on the replica for a public read, and on the primary for everything
+else: ``public_read`` is the one rule, used here and by the page cache in
+front of Flask. Writes never use this session (``database().transaction()``
+is always the primary's), and staff read the primary, so they see their own
+writes at once.
+"""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g
+from typing import Any
+
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy.orm import Session
 
 from ..db import Database
@@ -10,6 +20,10 @@ from ..settings import Settings
 
 SETTINGS = "accredit.settings"
 DATABASE = "accredit.database"
+#: The back office: every request under it reads the primary.
+STAFF_PATHS = "/staff"
+#: Methods that only read; a POST (a verification, OCSP, a timestamp) reads the primary.
+READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def init_app(app: Flask, settings: Settings, database: Database) -> None:
@@ -26,10 +40,39 @@ def database(app: Flask | None = None) -> Database:
     return (app or current_app).extensions[DATABASE]
 
 
+def public_read(environ: dict[str, Any], app: Flask | None = None) -> bool:
+    """Whether this request is one of the public's reads, which the replica may answer.
+
+    A read (GET or HEAD) outside ``/staff`` from someone without a session
+    cookie: staff carry one from the moment they open the login page, so a
+    staff member looking at a public page after a decision sees the decision.
+    """
+    if environ.get("REQUEST_METHOD") not in READING:
+        return False
+    path = environ.get("PATH_INFO", "")
+    if path == STAFF_PATHS or path.startswith(STAFF_PATHS + "/"):
+        return False
+    cookie_name = (app or current_app).config.get("SESSION_COOKIE_NAME", "session")
+    return f"{cookie_name}=" not in environ.get("HTTP_COOKIE", "")
+
+
+def reader(environ: dict[str, Any] | None = None, app: Flask | None = None) -> Database:
+    """The database that this request reads: the replica for a public read, else the primary."""
+    found = database(app)
+    if environ is None:
+        if not has_request_context():
+            return found  # a command or a test's app context: the primary
+        environ = request.environ
+    return found.public() if public_read(environ, app) else found
+
+
 def session() -> Session:
-    """The session of the current request (or app context), made on first use."""
+    """The session of the current request (or app context), made on first use.
+
+    Made on ``reader()``: the replica for a public read, the primary otherwise.
+    """
     if "db_session" not in g:
-        g.db_session = database().session()
+        g.db_session = reader().session()
     return g.db_session
 
 

@@ -58,7 +58,13 @@ def _http_error(exc: HTTPException) -> Any:
     }
     title, detail = titles.get(code, (exc.name, exc.description or exc.name))
     code_name = exc.name.lower().replace(" ", "_")
-    return problem(code, code_name, title, detail)
+    body, status = problem(code, code_name, title, detail)
+    response = make_response(body, status)
+    # What Werkzeug would have sent: above all ``Allow`` on a 405 (RFC 9110 requires it).
+    for name, value in exc.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
 
 
 def _rate_limited(exc: RateLimitExceeded) -> Any:

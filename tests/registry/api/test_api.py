@@ -507,6 +507,34 @@ def test_unknown_parameters_are_refused_naming_the_known_ones(get, url, named):
     assert thai.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("url", "code", "named"),
+    [
+        ("/api/v1/search?q=rice&q=fish", "repeated_parameter", "q"),
+        ("/api/v1/search?lang=en&lang=en", "repeated_parameter", "lang"),
+        ("/api/v1/search?lang=fr", "bad_parameter", "en, th"),
+        ("/api/v1/search?programme=cooking", "bad_parameter", "testing"),
+        ("/api/v1/cabs/1?lang=null", "bad_parameter", "lang"),
+    ],
+)
+def test_repeated_parameters_and_values_off_the_list_are_refused(get, url, code, named):
+    """Found by the schemathesis run: ``lang=null&lang=null`` was answered 200."""
+    response = get(url)
+    assert response.status_code == 400
+    assert response.json["error"]["code"] == code
+    assert named in response.json["error"]["detail"]
+    assert get("/api/v1/search?programme=&status=").status_code == 200  # empty means absent
+
+
+def test_a_method_not_allowed_says_which_are(get, app):
+    """Found by the schemathesis run: a 405 without ``Allow`` (RFC 9110 requires it)."""
+    client = app.test_client()
+    response = client.delete("/api/v1/search", headers={"Accept": "application/json"})
+    assert response.status_code == 405
+    assert response.json["error"]["code"] == "method_not_allowed"
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD"}
+
+
 def test_the_licence_is_in_the_document_the_exports_and_the_footer(get, tmp_path):
     licence = get("/api/v1/openapi.json").json["info"]["license"]
     assert licence == {"name": "CC BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"}
