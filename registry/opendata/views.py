@@ -2,44 +2,70 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, make_response, request, send_file
+from flask_babel import gettext as _
 
-from .. import version
 from ..web import current
 from ..web.caching import public_page
-from . import feeds
-from .exports import csv_lines, json_parts
+from ..web.problems import RETRY_AFTER, problem
+from . import feeds, files
 
+log = logging.getLogger(__name__)
 bp = Blueprint("opendata", __name__)
+
+MIMETYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 
 @bp.get("/exports/registry.<any(csv, json):fmt>")
 def export(fmt: str) -> Response:
+    """The whole register, as a file built once per register version.
+
+    The file is complete on disk before its first byte is sent, so the answer
+    carries its ``Content-Length`` and a strong ``ETag`` (304 on a match): a
+    client can tell a short download from a whole one. A database that cannot
+    be reached gives the 503 of ``web.problems`` before anything is sent; so
+    does a build that fails on disk.
+    """
     now = datetime.now(UTC)
-    session = current.session()
-    # Read before the 200 is sent: a database that cannot be reached is a 503 then,
-    # not a file that stops after its header row.
-    version.current(session, now)
-    stamp = now.strftime("%Y%m%d")
-    if fmt == "csv":
-        body, mimetype = csv_lines(session, now), "text/csv"
-    else:
-        settings = current.settings()
-        publisher = {
+    settings = current.settings()
+    publication = files.Publication(
+        publisher={
             "name_en": settings.agency_name_en,
             "name_th": settings.agency_name_th,
             "short": settings.agency_short,
-        }
-        licence = {"name": settings.data_licence, "url": settings.data_licence_url}
-        body, mimetype = json_parts(session, now, publisher, licence), "application/json"
-    response = Response(stream_with_context(body), mimetype=mimetype)
-    licensed(response)
-    response.headers["Content-Disposition"] = f'attachment; filename="registry-{stamp}.{fmt}"'
+        },
+        licence={"name": settings.data_licence, "url": settings.data_licence_url},
+        base=settings.public_url.rstrip("/"),
+    )
+    try:
+        built = files.ensure(current.database(), settings.instance, fmt, now, publication)
+    except OSError:
+        log.exception("the %s export could not be written", fmt)
+        response = make_response(
+            problem(
+                503,
+                "export_unavailable",
+                _("The export cannot be made just now"),
+                _("It could not be written on the server. Please try again in a minute."),
+            )
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER)
+        response.cache_control.no_store = True
+        return response
+    response = send_file(
+        built.path,
+        mimetype=MIMETYPES[fmt],
+        as_attachment=True,
+        download_name=f"registry-{built.day.replace('-', '')}.{fmt}",
+        etag=built.etag,
+        conditional=True,
+        max_age=300,
+    )
     response.cache_control.public = True
-    response.cache_control.max_age = 300
-    return response
+    return licensed(response)
 
 
 @bp.get("/feeds/status.atom")
