@@ -197,6 +197,11 @@ def test_exports_hold_the_whole_register(get, app):
     data = json.loads(get("/exports/registry.json").get_data(as_text=True))
     numbers = {a["number"] for c in data["cabs"] for a in c["accreditations"]}
     assert numbers == {r["accreditation_number"] for r in rows}
+    issued = {(r["current_certificate"], r["current_certificate_url"]) for r in rows} - {("", "")}
+    assert len(issued) == 2  # the module issued two certificates
+    for number, url in issued:
+        assert url.endswith(f"/c/{number}")
+        assert get(url[url.index("/c/") :]).status_code == 200
 
 
 def test_status_feed_is_atom_newest_first(get):
