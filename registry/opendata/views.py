@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import UTC, datetime
 
-from flask import Blueprint, Response, make_response, request, send_file
+from flask import Blueprint, Response, abort, make_response, request, send_file
 from flask_babel import gettext as _
 
 from ..web import current
@@ -68,12 +69,76 @@ def export(fmt: str) -> Response:
     return licensed(response)
 
 
+#: Database ids are 32-bit integers on PostgreSQL; a larger one is simply not found.
+MAX_ID = 2**31 - 1
+#: Archive pages once complete do not change: caches may keep them a day.
+ARCHIVE_MAX_AGE = 86_400
+
+
+def _lang() -> str:
+    """A feed's language comes from its address alone (``?lang=th``), like its links."""
+    return "th" if request.args.get("lang") == "th" else "en"
+
+
+def _atom(body: bytes) -> Response:
+    return licensed(Response(body, mimetype="application/atom+xml"))
+
+
 @bp.get("/feeds/status.atom")
 @public_page
 def status_feed() -> Response:
-    """The latest approved status decisions, newest first."""
-    body = feeds.status_feed(current.session(), current.settings(), request.path)
-    return licensed(Response(body, mimetype="application/atom+xml"))
+    """The newest approved status decisions of the whole register (RFC 5005 subscription)."""
+    settings = current.settings()
+    feed = feeds.register_feed(settings)
+    return _atom(feeds.subscription(current.session(), settings, feed, _lang()))
+
+
+@bp.get(f"/feeds/cab/<int(max={MAX_ID}):cab_id>.atom")
+@public_page
+def cab_feed(cab_id: int) -> Response:
+    """One body's decisions, on all its accreditations."""
+    feed = feeds.cab_feed(current.session(), cab_id)
+    if feed is None:
+        abort(404)
+    return _atom(feeds.subscription(current.session(), current.settings(), feed, _lang()))
+
+
+@bp.get("/feeds/a/<number>.atom")
+@public_page
+def accreditation_feed(number: str) -> Response:
+    """One accreditation's decisions."""
+    feed = feeds.accreditation_feed(current.session(), number)
+    if feed is None:
+        abort(404)
+    return _atom(feeds.subscription(current.session(), current.settings(), feed, _lang()))
+
+
+@bp.get(f"/feeds/status/archive/<int(min=1, max={MAX_ID}):page>.atom", defaults={"kind": "status"})
+@bp.get(
+    f"/feeds/cab/<int(max={MAX_ID}):cab_id>/archive/<int(min=1, max={MAX_ID}):page>.atom",
+    defaults={"kind": "cab"},
+)
+@bp.get(
+    f"/feeds/a/<number>/archive/<int(min=1, max={MAX_ID}):page>.atom",
+    defaults={"kind": "a"},
+)
+def feed_archive(kind: str, page: int, cab_id: int = 0, number: str = "") -> Response:
+    """An archive page (RFC 5005): fixed once complete, so its ETag is its content's digest."""
+    session, settings = current.session(), current.settings()
+    if kind == "cab":
+        feed = feeds.cab_feed(session, cab_id)
+    elif kind == "a":
+        feed = feeds.accreditation_feed(session, number)
+    else:
+        feed = feeds.register_feed(settings)
+    body = None if feed is None else feeds.archive(session, settings, feed, page, _lang())
+    if body is None:
+        abort(404)
+    response = _atom(body)
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    response.cache_control.public = True
+    response.cache_control.max_age = ARCHIVE_MAX_AGE
+    return response.make_conditional(request)
 
 
 def licensed(response: Response) -> Response:
