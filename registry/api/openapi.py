@@ -401,6 +401,41 @@ def _schemas() -> dict[str, Any]:
         "VerificationResults": _object(
             {"reports": {"type": "array", "items": _ref("VerificationReport")}}
         ),
+        "VerifyOffer": _object(
+            {
+                "verify": _object(
+                    {
+                        "page": STRING,
+                        "upload": _object(
+                            {
+                                "url": STRING,
+                                "method": {"const": "POST"},
+                                "encoding": {"const": "multipart/form-data"},
+                                "field": STRING,
+                                "accepts": {"type": "array", "items": STRING},
+                            }
+                        ),
+                        "page_upload": _object(
+                            {"url": STRING, "method": {"const": "POST"}, "field": STRING}
+                        ),
+                        "limits": _object(
+                            {
+                                "max_files": {"type": "integer", "minimum": 1},
+                                "max_request_bytes": {"type": "integer", "minimum": 1},
+                                "rate_limit": STRING,
+                            }
+                        ),
+                        "stored": {"const": False},
+                        "answers": {
+                            "type": "array",
+                            "items": {"enum": [v.value for v in Verdict]},
+                        },
+                        "api_docs": STRING,
+                        "openapi": STRING,
+                    }
+                )
+            }
+        ),
     }
 
 
@@ -552,6 +587,12 @@ def openapi_document(
                 }
             },
             "/api/v1/verify": {
+                **_get(
+                    "What the verifier takes: where to upload, the field, the limits "
+                    "(also GET /verify with Accept: application/json)",
+                    "VerifyOffer",
+                    [],
+                ),
                 "post": {
                     "summary": "Verify one or more certificate PDFs (never stored)",
                     "requestBody": {

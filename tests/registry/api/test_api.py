@@ -287,6 +287,45 @@ def test_verify_api_reports_each_file(app, tmp_path, monkeypatch):
     assert list(spool.iterdir()) == []  # nothing was spooled to disk
 
 
+def test_the_verify_page_has_a_json_twin_that_the_document_describes(get, app):
+    offer = get("/api/v1/verify")  # validated against the OpenAPI document by ``get``
+    assert offer.status_code == 200 and offer.mimetype == "application/json"
+    twin = get("/verify", headers={"Accept": "application/json"})
+    assert twin.mimetype == "application/json" and twin.json == offer.json
+    verify = offer.json["verify"]
+    settings = current.settings(app)
+    assert verify["upload"] == {
+        "url": "/api/v1/verify",
+        "method": "POST",
+        "encoding": "multipart/form-data",
+        "field": "file",
+        "accepts": ["application/pdf"],
+    }
+    assert verify["limits"]["max_files"] == 20
+    assert verify["limits"]["max_request_bytes"] == settings.max_upload_bytes
+    assert verify["limits"]["rate_limit"] == settings.upload_rate_limit
+    assert verify["stored"] is False and verify["openapi"] == "/api/v1/openapi.json"
+    for link in (verify["api_docs"], verify["openapi"], verify["page"]):
+        assert get(link).status_code == 200
+    refused = get("/api/v1/verify?max=1")
+    assert refused.status_code == 400 and refused.json["error"]["code"] == "unknown_parameter"
+    assert "text/html" in get("/verify").mimetype  # people still get the page
+
+
+def test_a_verify_page_upload_asked_for_json_answers_as_the_api(app):
+    _, pdf = genuine_pdf(app)
+    response = app.test_client().post(
+        "/verify",
+        data={"file": [(io.BytesIO(pdf), "a.pdf")]},
+        content_type="multipart/form-data",
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    (report,) = response.json["reports"]
+    assert report["document"] == "authentic"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
 def test_verify_page_shows_cards_and_hides_the_word_forged(app):
     _, pdf = genuine_pdf(app)
     client = app.test_client()
@@ -453,6 +492,11 @@ def test_pages_and_uploads_stay_same_origin(app, url):
     assert "Access-Control-Allow-Origin" not in client.get(url).headers
     preflight = client.options("/api/v1/verify", headers={"Origin": "https://example.org"})
     assert "Access-Control-Allow-Origin" not in preflight.headers
+    upload = client.options(
+        "/api/v1/verify",
+        headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST"},
+    )
+    assert "Access-Control-Allow-Origin" not in upload.headers
 
 
 def test_per_page_is_honoured_up_to_100(get):
