@@ -621,7 +621,7 @@ def openapi_document(
                         "413": _problem("The upload is larger than the limit"),
                         "429": LIMITED,
                     },
-                }
+                },
             },
         },
         "components": {"schemas": _schemas()},

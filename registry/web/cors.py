@@ -28,11 +28,11 @@ def is_public_read() -> bool:
     """
     if not request.path.startswith(PUBLIC_PREFIXES):
         return False
-    if request.method == "OPTIONS":
-        # A preflight names the method it asks for: only reads are open. (``/api/v1/verify``
-        # takes a GET, what the verifier offers, and a POST, the upload, which stays same-origin.)
-        if request.headers.get("Access-Control-Request-Method") not in ("GET", "HEAD"):
-            return False
+    # A preflight names the method it asks for: only reads are open. (``/api/v1/verify``
+    # takes a GET, what the verifier offers, and a POST, the upload, which stays same-origin.)
+    asked = request.headers.get("Access-Control-Request-Method")
+    if request.method == "OPTIONS" and asked not in ("GET", "HEAD"):
+        return False
     rule = request.url_rule
     if rule is None:
         return request.method in ("GET", "HEAD")
