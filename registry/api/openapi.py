@@ -100,7 +100,8 @@ def _schemas() -> dict[str, Any]:
                         "q": STRING,
                         "programme": _nullable("string"),
                         "field": _nullable("string"),
-                        "place": _nullable("string"),
+                        "province": _nullable("string"),
+                        "place": {**_nullable("string"), "description": "Same as province"},
                         "status": STRING,
                     }
                 ),
@@ -212,6 +213,11 @@ def _schemas() -> dict[str, Any]:
                 "cab": _object(
                     {"id": INTEGER, "name_en": STRING, "name_th": STRING, "url": STRING, **CONTACT}
                 ),
+                "sites": {
+                    "type": "array",
+                    "description": "The body's sites with their addresses; scope lines name one",
+                    "items": _ref("Site"),
+                },
                 "recognition": RECOGNITION,
                 "scope": _object(
                     {
@@ -503,7 +509,14 @@ def openapi_document(
         ),
         _param("programme", "query", PROGRAMME, "Accreditation programme"),
         _param("field", "query", STRING, "Field of scope (English value of a facet)"),
-        _param("place", "query", STRING, "Province or country (value of a facet)"),
+        _param(
+            "province",
+            "query",
+            STRING,
+            "Province (English name, the value of the province facet), or the country "
+            "code of a site abroad",
+        ),
+        _param("place", "query", STRING, "The older name of province, still understood"),
         _param(
             "status",
             "query",

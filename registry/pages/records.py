@@ -214,6 +214,9 @@ def accreditation_record(
             "url": f"/cab/{acc.cab.id}",
             **contact_json(acc.cab),
         },
+        # Where the body works: every site with its address, so that a scope line's
+        # site can be found on the ground (the page lists them; the API carries them).
+        "sites": [site_json(s) for s in acc.cab.sites],
         "recognition": recognition_json(recognition, [acc.programme.value]),
         "scope": {
             "total": total,

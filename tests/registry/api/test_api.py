@@ -73,7 +73,7 @@ def test_search_twin_matches_the_page(get, app):
     assert get(f"/search?q={number}").location == f"/a/{number}"  # a number lands
     page = get(f"/search?q={number.split('-')[1]}").get_data(as_text=True)
     assert number in page
-    for name in ("status", "programme", "field", "place"):
+    for name in ("status", "programme", "field", "province"):
         assert name in api["facets"]
     assert get("/api/v1/search?q=" + "x" * 300).status_code == 400
     assert get("/api/v1/search?status=bogus").status_code == 400
@@ -532,7 +532,9 @@ def test_unknown_parameters_are_refused_naming_the_known_ones(get, url, named):
     assert error["code"] == "unknown_parameter"
     assert named in error["detail"]
     if url.startswith("/api/v1/search"):
-        assert "q, programme, field, place, status, page, per_page, lang" in error["detail"]
+        assert (
+            "q, programme, field, province, place, status, page, per_page, lang" in error["detail"]
+        )
     thai = get(url + "&lang=th" if "?" in url else url)
     assert thai.status_code == 400
 
