@@ -34,6 +34,7 @@ from pathlib import Path
 
 from .. import version
 from ..db import Database
+from ..settings import Settings
 from .exports import csv_lines, json_parts
 
 FOLDER = "exports"
@@ -76,6 +77,19 @@ class Publication:
     licence: dict[str, str]
     #: The public URL, prefixing the certificate links.
     base: str
+
+    @classmethod
+    def of(cls, settings: Settings) -> Publication:
+        """The instance's own: its agency, its data licence, its public URL."""
+        return cls(
+            publisher={
+                "name_en": settings.agency_name_en,
+                "name_th": settings.agency_name_th,
+                "short": settings.agency_short,
+            },
+            licence={"name": settings.data_licence, "url": settings.data_licence_url},
+            base=settings.public_url.rstrip("/"),
+        )
 
 
 def folder_of(instance: Path) -> Path:

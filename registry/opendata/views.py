@@ -32,17 +32,10 @@ def export(fmt: str) -> Response:
     """
     now = datetime.now(UTC)
     settings = current.settings()
-    publication = files.Publication(
-        publisher={
-            "name_en": settings.agency_name_en,
-            "name_th": settings.agency_name_th,
-            "short": settings.agency_short,
-        },
-        licence={"name": settings.data_licence, "url": settings.data_licence_url},
-        base=settings.public_url.rstrip("/"),
-    )
     try:
-        built = files.ensure(current.database(), settings.instance, fmt, now, publication)
+        built = files.ensure(
+            current.database(), settings.instance, fmt, now, files.Publication.of(settings)
+        )
     except OSError:
         log.exception("the %s export could not be written", fmt)
         response = make_response(
