@@ -1,4 +1,4 @@
-"""``accredit exports``: the files built ahead of any request, as a real process, on both databases."""
+"""``accredit exports``: files built ahead of any request, by a real process, on both databases."""
 
 from __future__ import annotations
 
