@@ -297,7 +297,11 @@ def _schemas() -> dict[str, Any]:
                 "method": STRING,
                 "range": _nullable("string"),
                 "cmc": _nullable("string"),
-                "status": {"enum": ["active", "suspended"]},
+                "status": {
+                    "enum": ["active", "suspended", "withdrawn", "expired"],
+                    "description": "The line's status, never active under a withdrawn, "
+                    "expired or wholly suspended accreditation",
+                },
             }
         ),
         "CertificateAnswer": _optional(

@@ -186,6 +186,7 @@ def accreditation_record(
         .offset((page - 1) * SCOPE_PAGE)
     ).all()
     sites = {s.id: s for s in acc.cab.sites}
+    shown = standing.public_items
 
     certificates = revisions_of(session, acc.id)
     signed = signed_size(session)
@@ -238,7 +239,8 @@ def accreditation_record(
             ],
             "items": [
                 {
-                    **scope_item_json(i, in_scope[i.id]),
+                    # What the public reads: capped by the accreditation's own status.
+                    **scope_item_json(i, shown[i.id]),
                     "site_en": sites[i.site_id].name_en if i.site_id in sites else "",
                     "site_th": sites[i.site_id].name_th if i.site_id in sites else "",
                 }

@@ -13,6 +13,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from openapi_core.contrib.werkzeug import WerkzeugOpenAPIRequest, WerkzeugOpenAPIResponse
 from sqlalchemy import update
 
 from registry import version
@@ -288,3 +289,18 @@ def test_concurrent_requests_build_once(instance, monkeypatch):
     assert len(builds) == 1
     folder = current.settings(instance).instance / files.FOLDER
     assert len(list(folder.glob("registry-*.json"))) == 1
+
+
+def test_the_record_and_its_api_answer_agree_with_the_export(app, spec):
+    """The line status the record shows is the export's: not "in scope" under a withdrawal."""
+    number = granted(app)
+    factories.decide(app, number, EventKind.WITHDRAWN)
+    client = app.test_client()
+    response = client.get(f"/api/v1/accreditations/{number}")
+    spec.validate_response(
+        WerkzeugOpenAPIRequest(response.request), WerkzeugOpenAPIResponse(response)
+    )
+    assert {i["status"] for i in response.json["scope"]["items"]} == {"withdrawn"}
+    assert {r["item_status"] for r in rows_of(client, number)} == {"withdrawn"}
+    page = client.get(f"/a/{number}?lang=en").get_data(as_text=True)
+    assert "status-active" not in page and "status-withdrawn" in page
