@@ -12,7 +12,12 @@ byte of it, so it can be served with its length and a strong ETag:
 - an exclusive file lock per format makes concurrent requests (threads and
   worker processes alike) wait for one build instead of each running it;
 - a new version's file replaces the older ones (pruned after the rename; a
-  reader still sending an old one keeps its open file).
+  reader still sending an old one keeps its open file);
+- a request waits for a build at most ``BUILD_WAIT`` seconds (a large register
+  takes minutes, and gunicorn kills a worker silent for 30 s). The build goes
+  on in a thread of the worker; meanwhile the previous version's file is
+  served, marked as such (``ExportFile.stale_for``), or, with none, the answer
+  is a 503 that says to come back shortly.
 
 The files live in ``<instance>/exports`` (0700, files 0600, like the rest of
 the instance) and are not part of a backup: they are rebuilt on demand.
@@ -25,10 +30,13 @@ import hashlib
 import os
 import secrets
 import tempfile
+import threading
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -41,6 +49,12 @@ FOLDER = "exports"
 FORMATS = ("csv", "json")
 #: Characters of the SHA-256 kept in the file name and the ETag.
 DIGEST = 32
+#: Seconds a request waits for a build before the previous file (or a 503) answers.
+BUILD_WAIT = 10.0
+
+
+class ExportPending(Exception):
+    """No export file exists yet and one is being built: ask again in a little while."""
 
 
 @dataclass(frozen=True)
@@ -53,6 +67,9 @@ class ExportFile:
     tag: str
     #: The start of the file's SHA-256, hex.
     digest: str
+    #: Set when this is an older version's file, served while the register's
+    #: version (this tag) is being built.
+    stale_for: str | None = None
 
     @property
     def etag(self) -> str:
@@ -145,9 +162,21 @@ def _locked(folder: Path, fmt: str) -> Iterator[None]:
 
 
 def ensure(
-    database: Database, instance: Path, fmt: str, now: datetime, publication: Publication
+    database: Database,
+    instance: Path,
+    fmt: str,
+    now: datetime,
+    publication: Publication,
+    wait: float | None = BUILD_WAIT,
 ) -> ExportFile:
-    """The export of the register's current version, building it if no one has yet."""
+    """The export of the register's current version, building it if no one has yet.
+
+    ``wait=None`` builds in the caller's thread however long it takes (the
+    command line, and databases bound to a test's connection, which another
+    thread must not use). Otherwise the build runs in this process's builder
+    thread; past ``wait`` seconds the previous version's file is returned
+    with ``stale_for`` set, or ``ExportPending`` is raised when there is none.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}")
     folder = _folder_for(database, instance)
@@ -155,13 +184,69 @@ def ensure(
     found = find(folder, tag, fmt)
     if found is not None:
         return found
-    with _locked(folder, fmt):
-        found = find(folder, tag, fmt)  # built by the request we waited for
-        if found is not None:
-            return found
-        built = build(database, folder, fmt, now, publication)
-        prune(folder, fmt, keep=built.path)
-        return built
+
+    def locked_build() -> ExportFile:
+        with _locked(folder, fmt):
+            found = find(folder, tag, fmt)  # built by the request we waited for
+            if found is not None:
+                return found
+            built = build(database, folder, fmt, now, publication)
+            prune(folder, fmt, keep=built.path)
+            return built
+
+    if wait is None or database.connection is not None:
+        return locked_build()
+    future = _submit((str(folder), fmt, tag), locked_build)
+    try:
+        return future.result(timeout=wait)
+    except FutureTimeout:
+        previous = latest(folder, fmt)
+        if previous is None:
+            raise ExportPending(f"the {fmt} export of version {tag} is being built") from None
+        return replace(previous, stale_for=tag)
+
+
+def latest(folder: Path, fmt: str) -> ExportFile | None:
+    """The newest built file of ``fmt``, whatever its version."""
+    newest: ExportFile | None = None
+    newest_time = -1.0
+    for path in folder.glob(f"registry-*.{fmt}"):
+        tag, _, digest = path.name[len("registry-") : -len(f".{fmt}")].rpartition(".")
+        try:
+            when = path.stat().st_mtime
+        except FileNotFoundError:  # pruned meanwhile
+            continue
+        if len(digest) == DIGEST and when > newest_time:
+            newest, newest_time = ExportFile(path, fmt, tag, digest), when
+    return newest
+
+
+#: This process's builds in progress, by folder, format and version: one each.
+_builds: dict[tuple[str, str, str], Future[ExportFile]] = {}
+_builds_lock = threading.Lock()
+#: Made on first use in each process (never inherited across gunicorn's fork).
+_executor: tuple[int, ThreadPoolExecutor] | None = None
+
+
+def _submit(key: tuple[str, str, str], work: Callable[[], ExportFile]) -> Future[ExportFile]:
+    """The build of ``key``, started now unless this process is already running it."""
+    global _executor
+    with _builds_lock:
+        if _executor is None or _executor[0] != os.getpid():
+            _executor = (os.getpid(), ThreadPoolExecutor(2, thread_name_prefix="export-build"))
+            _builds.clear()
+        future = _builds.get(key)
+        if future is None:
+            future = _executor[1].submit(work)
+            _builds[key] = future
+            future.add_done_callback(lambda done: _forget(key, done))
+        return future
+
+
+def _forget(key: tuple[str, str, str], done: Future[ExportFile]) -> None:
+    with _builds_lock:
+        if _builds.get(key) is done:
+            del _builds[key]
 
 
 def build(

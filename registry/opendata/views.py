@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 from datetime import UTC, datetime
 
 from flask import Blueprint, Response, abort, make_response, request, send_file
@@ -36,19 +37,20 @@ def export(fmt: str) -> Response:
         built = files.ensure(
             current.database(), settings.instance, fmt, now, files.Publication.of(settings)
         )
+    except files.ExportPending:
+        return _not_now(
+            "export_pending",
+            _("The export is being prepared"),
+            _("The register changed and its export is being written. Please try again shortly."),
+            retry_after=max(1, math.ceil(files.BUILD_WAIT)),
+        )
     except OSError:
         log.exception("the %s export could not be written", fmt)
-        response = make_response(
-            problem(
-                503,
-                "export_unavailable",
-                _("The export cannot be made just now"),
-                _("It could not be written on the server. Please try again in a minute."),
-            )
+        return _not_now(
+            "export_unavailable",
+            _("The export cannot be made just now"),
+            _("It could not be written on the server. Please try again in a minute."),
         )
-        response.headers["Retry-After"] = str(RETRY_AFTER)
-        response.cache_control.no_store = True
-        return response
     response = send_file(
         built.path,
         mimetype=MIMETYPES[fmt],
@@ -59,7 +61,24 @@ def export(fmt: str) -> Response:
         max_age=300,
     )
     response.cache_control.public = True
+    response.headers["X-Register-Version"] = built.tag
+    if built.stale_for is not None:
+        # The newest complete file, while the current version's is written: whole and
+        # consistent, but older, so said so (RFC 7234 Warning 110) and not kept by caches.
+        response.headers["Warning"] = (
+            f'110 - "export of register version {built.tag}; {built.stale_for} is being built"'
+        )
+        response.cache_control.max_age = 0
+        response.cache_control.no_cache = True
     return licensed(response)
+
+
+def _not_now(code: str, title: str, detail: str, retry_after: int = RETRY_AFTER) -> Response:
+    """A 503 sent before any byte of an export: come back later, nothing was cut short."""
+    response = make_response(problem(503, code, title, detail))
+    response.headers["Retry-After"] = str(retry_after)
+    response.cache_control.no_store = True
+    return response
 
 
 #: Database ids are 32-bit integers on PostgreSQL; a larger one is simply not found.

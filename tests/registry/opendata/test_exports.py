@@ -10,6 +10,7 @@ import io
 import json
 import stat
 import threading
+import time
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -304,3 +305,66 @@ def test_the_record_and_its_api_answer_agree_with_the_export(app, spec):
     assert {r["item_status"] for r in rows_of(client, number)} == {"withdrawn"}
     page = client.get(f"/a/{number}?lang=en").get_data(as_text=True)
     assert "status-active" not in page and "status-withdrawn" in page
+
+
+def test_a_slow_build_is_answered_from_the_previous_file_then_replaces_it(instance, monkeypatch):
+    """A request waits ``BUILD_WAIT`` at most: gunicorn kills a worker silent for 30 s."""
+    database = current.database(instance)
+    client = instance.test_client()
+    before = client.get("/exports/registry.csv")
+    assert before.status_code == 200
+    with database.transaction() as writer:
+        version.bump(writer, datetime.now(UTC))
+    release = threading.Event()
+    real_build = files.build
+
+    def slow(*args, **kwargs):
+        assert release.wait(30)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(files, "build", slow)
+    monkeypatch.setattr(files, "BUILD_WAIT", 0.2)
+    meanwhile = client.get("/exports/registry.csv")
+    assert meanwhile.status_code == 200
+    assert meanwhile.data == before.data  # whole, and the previous version's
+    assert meanwhile.headers["ETag"] == before.headers["ETag"]
+    assert meanwhile.headers["Warning"].startswith("110 ")
+    assert "no-cache" in meanwhile.headers["Cache-Control"]
+    assert int(meanwhile.headers["Content-Length"]) == len(meanwhile.data)
+    release.set()
+    deadline = time.monotonic() + 30
+    while True:  # the builder thread finishes on its own
+        after = client.get("/exports/registry.csv")
+        if "Warning" not in after.headers or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert "Warning" not in after.headers
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert after.headers["X-Register-Version"] != before.headers["X-Register-Version"]
+    folder = current.settings(instance).instance / files.FOLDER
+    assert len(list(folder.glob("registry-*.csv"))) == 1  # the older one pruned
+
+
+def test_no_file_yet_and_a_slow_build_is_a_503_to_retry(instance, monkeypatch):
+    folder = current.settings(instance).instance / files.FOLDER
+    for path in folder.glob("registry-*.json"):
+        path.unlink()
+    release = threading.Event()
+    real_build = files.build
+
+    def slow(*args, **kwargs):
+        assert release.wait(30)
+        return real_build(*args, **kwargs)
+
+    monkeypatch.setattr(files, "build", slow)
+    monkeypatch.setattr(files, "BUILD_WAIT", 0.2)
+    response = instance.test_client().get(
+        "/exports/registry.json", headers={"Accept": "application/json"}
+    )
+    assert response.status_code == 503
+    assert response.json["error"]["code"] == "export_pending"
+    assert int(response.headers["Retry-After"]) > 0
+    release.set()
+    monkeypatch.setattr(files, "BUILD_WAIT", 30)
+    done = instance.test_client().get("/exports/registry.json")
+    assert done.status_code == 200 and json.loads(done.data)["cabs"]
