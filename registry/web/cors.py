@@ -16,7 +16,8 @@ PUBLIC_PREFIXES = ("/api/v1/", "/exports/", "/feeds/", "/log/", "/status/", "/pk
 ALLOWED_HEADERS = "Accept, Accept-Language, If-None-Match, If-Modified-Since"
 #: Response headers a cross-origin reader may see besides the simple ones.
 EXPOSED_HEADERS = (
-    "ETag, Link, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+    "ETag, Link, Retry-After, Warning, X-Register-Version, "
+    "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
 )
 
 
