@@ -401,6 +401,36 @@ class Database:
             session.connection(execution_options={WRITE: True})
             yield session
 
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A read-only session on one consistent snapshot of the register, for long reads.
+
+        An export reads a thousand bodies at a time; a decision committed in
+        between must not land in half of it. PostgreSQL's REPEATABLE READ holds
+        one snapshot from the first query to the end; a SQLite (WAL) read
+        transaction does the same by itself. Nothing is written, so it ends in
+        a rollback. Bound to a test's connection it reads inside that
+        transaction, which is one snapshot already.
+        """
+        if self.connection is not None:
+            with self.session() as bound:
+                yield bound
+            return
+        with self._sessions() as session:
+            if self.engine.dialect.name == "postgresql":
+                session.connection(
+                    execution_options={
+                        "isolation_level": "REPEATABLE READ",
+                        "postgresql_readonly": True,
+                    }
+                )
+            else:
+                session.connection()
+            try:
+                yield session
+            finally:
+                session.rollback()
+
     def peek(self, sql: str) -> tuple[Any, ...]:
         """One row of a tiny read, on a connection kept for it outside the pool.
 

@@ -101,7 +101,8 @@ def _schemas() -> dict[str, Any]:
                         "q": STRING,
                         "programme": _nullable("string"),
                         "field": _nullable("string"),
-                        "place": _nullable("string"),
+                        "province": _nullable("string"),
+                        "place": {**_nullable("string"), "description": "Same as province"},
                         "status": STRING,
                     }
                 ),
@@ -213,6 +214,11 @@ def _schemas() -> dict[str, Any]:
                 "cab": _object(
                     {"id": INTEGER, "name_en": STRING, "name_th": STRING, "url": STRING, **CONTACT}
                 ),
+                "sites": {
+                    "type": "array",
+                    "description": "The body's sites with their addresses; scope lines name one",
+                    "items": _ref("Site"),
+                },
                 "recognition": RECOGNITION,
                 "scope": _object(
                     {
@@ -292,7 +298,11 @@ def _schemas() -> dict[str, Any]:
                 "method": STRING,
                 "range": _nullable("string"),
                 "cmc": _nullable("string"),
-                "status": {"enum": ["active", "suspended"]},
+                "status": {
+                    "enum": ["active", "suspended", "withdrawn", "expired"],
+                    "description": "The line's status, never active under a withdrawn, "
+                    "expired or wholly suspended accreditation",
+                },
             }
         ),
         "CertificateAnswer": _optional(
@@ -402,6 +412,41 @@ def _schemas() -> dict[str, Any]:
         "VerificationResults": _object(
             {"reports": {"type": "array", "items": _ref("VerificationReport")}}
         ),
+        "VerifyOffer": _object(
+            {
+                "verify": _object(
+                    {
+                        "page": STRING,
+                        "upload": _object(
+                            {
+                                "url": STRING,
+                                "method": {"const": "POST"},
+                                "encoding": {"const": "multipart/form-data"},
+                                "field": STRING,
+                                "accepts": {"type": "array", "items": STRING},
+                            }
+                        ),
+                        "page_upload": _object(
+                            {"url": STRING, "method": {"const": "POST"}, "field": STRING}
+                        ),
+                        "limits": _object(
+                            {
+                                "max_files": {"type": "integer", "minimum": 1},
+                                "max_request_bytes": {"type": "integer", "minimum": 1},
+                                "rate_limit": STRING,
+                            }
+                        ),
+                        "stored": {"const": False},
+                        "answers": {
+                            "type": "array",
+                            "items": {"enum": [v.value for v in Verdict]},
+                        },
+                        "api_docs": STRING,
+                        "openapi": STRING,
+                    }
+                )
+            }
+        ),
     }
 
 
@@ -483,7 +528,14 @@ def openapi_document(
             "Accreditation programme; empty or absent means every programme",
         ),
         _param("field", "query", STRING, "Field of scope (English value of a facet)"),
-        _param("place", "query", STRING, "Province or country (value of a facet)"),
+        _param(
+            "province",
+            "query",
+            STRING,
+            "Province (English name, the value of the province facet), or the country "
+            "code of a site abroad",
+        ),
+        _param("place", "query", STRING, "The older name of province, still understood"),
         _param(
             "status",
             "query",
@@ -579,6 +631,12 @@ def openapi_document(
                 }
             },
             "/api/v1/verify": {
+                **_get(
+                    "What the verifier takes: where to upload, the field, the limits "
+                    "(also GET /verify with Accept: application/json)",
+                    "VerifyOffer",
+                    [],
+                ),
                 "post": {
                     "summary": "Verify one or more certificate PDFs (never stored)",
                     "requestBody": {
@@ -607,7 +665,7 @@ def openapi_document(
                         "413": _problem("The upload is larger than the limit"),
                         "429": LIMITED,
                     },
-                }
+                },
             },
         },
         "components": {"schemas": _schemas()},

@@ -15,6 +15,7 @@ from flask import Blueprint, jsonify, request
 from flask_babel import gettext as _
 
 from ..pages import views as public
+from ..verification import views as verification
 from ..web import current
 from ..web.problems import problem
 from .openapi import openapi_document, query_choices
@@ -101,6 +102,12 @@ def certificate(accreditation: str, revision: str) -> Any:
 @bp.get("/qr/<path:token>")
 def qr(token: str) -> Any:
     return public.qr_landing(token)
+
+
+@bp.get("/verify")
+def verify_offer() -> Any:
+    """What the verifier takes (``POST`` here verifies): the JSON twin of ``/verify``."""
+    return verification.offer()
 
 
 @bp.get("/openapi.json")

@@ -8,6 +8,7 @@ from .backup import backup_command, restore_command
 from .base import AccreditGroup, make_app
 from .certificates import documents_group, issue_command
 from .doctor import doctor_command
+from .exports import exports_command
 from .instance import init_command, list_command
 from .keys import keys_group
 from .log import log_group, witness_group
@@ -29,6 +30,7 @@ for command in (
     init_command,
     list_command,
     tick_command,
+    exports_command,
     run_command,
     doctor_command,
     backup_command,

@@ -186,6 +186,7 @@ def accreditation_record(
         .offset((page - 1) * SCOPE_PAGE)
     ).all()
     sites = {s.id: s for s in acc.cab.sites}
+    shown = standing.public_items
 
     certificates = revisions_of(session, acc.id)
     signed = signed_size(session)
@@ -214,6 +215,9 @@ def accreditation_record(
             "url": f"/cab/{acc.cab.id}",
             **contact_json(acc.cab),
         },
+        # Where the body works: every site with its address, so that a scope line's
+        # site can be found on the ground (the page lists them; the API carries them).
+        "sites": [site_json(s) for s in acc.cab.sites],
         "recognition": recognition_json(recognition, [acc.programme.value]),
         "scope": {
             "total": total,
@@ -235,7 +239,8 @@ def accreditation_record(
             ],
             "items": [
                 {
-                    **scope_item_json(i, in_scope[i.id]),
+                    # What the public reads: capped by the accreditation's own status.
+                    **scope_item_json(i, shown[i.id]),
                     "site_en": sites[i.site_id].name_en if i.site_id in sites else "",
                     "site_th": sites[i.site_id].name_th if i.site_id in sites else "",
                 }

@@ -68,6 +68,8 @@ class ItemState(StrEnum):
     ACTIVE = "active"
     SUSPENDED = "suspended"
     WITHDRAWN = "withdrawn"
+    #: Only in ``Standing.public_items``: a line of an accreditation whose cycle has ended.
+    EXPIRED = "expired"
 
 
 #: A certificate document's status; the verifier's codes, defined once there.
@@ -139,6 +141,29 @@ class Standing:
     @property
     def suspended_items(self) -> frozenset[int]:
         return frozenset(i for i, s in self.items.items() if s is ItemState.SUSPENDED)
+
+    @property
+    def public_items(self) -> Mapping[int, ItemState]:
+        """Each item's state as the public reads it, bounded by the accreditation's own.
+
+        ``items`` holds what the events did to each line, which the office
+        needs (what a reinstatement lifts, what a reduction removes). A reader
+        of open data must never see a line ``active`` under an accreditation
+        that is withdrawn, expired or suspended as a whole, so the
+        accreditation's status caps the line's: withdrawn makes every line
+        withdrawn, expired makes lines still in scope expired, a whole
+        suspension suspends the active ones. Lines not yet in scope stay pending.
+        """
+        status = self.status
+        if status is AccreditationStatus.WITHDRAWN:
+            cap = {ItemState.ACTIVE: ItemState.WITHDRAWN, ItemState.SUSPENDED: ItemState.WITHDRAWN}
+        elif status is AccreditationStatus.EXPIRED:
+            cap = {ItemState.ACTIVE: ItemState.EXPIRED, ItemState.SUSPENDED: ItemState.EXPIRED}
+        elif status is AccreditationStatus.SUSPENDED:
+            cap = {ItemState.ACTIVE: ItemState.SUSPENDED}
+        else:
+            return self.items
+        return {i: cap.get(state, state) for i, state in self.items.items()}
 
     @property
     def active(self) -> bool:

@@ -64,7 +64,8 @@ class SearchQuery:
     text: str = ""
     programme: str | None = None
     field: str | None = None
-    place: str | None = None
+    #: A province (English name), or the country code of a site abroad: a facet value.
+    province: str | None = None
     #: Every public status unless narrowed: a suspended lab must not look absent.
     status: str = ALL_STATUSES
     page: int = 1
@@ -97,7 +98,8 @@ class SearchQuery:
             text=clean_text(raw),
             programme=programme,
             field=(args.get("field") or None) and clean_text(args["field"])[:200],
-            place=(args.get("place") or None) and clean_text(args["place"])[:200],
+            # ``place`` is the parameter's first name, still understood.
+            province=clean_text(args.get("province") or args.get("place") or "")[:200] or None,
             status=status,
             page=page,
             per_page=int(per_page_raw),
@@ -112,7 +114,7 @@ class SearchQuery:
             "q": self.text,
             "programme": self.programme,
             "field": self.field,
-            "place": self.place,
+            "province": self.province,
             "status": self.status,
             "page": self.page,
             "per_page": self.per_page,
@@ -196,7 +198,8 @@ class SearchResult:
                 "q": q.text,
                 "programme": q.programme,
                 "field": q.field,
-                "place": q.place,
+                "province": q.province,
+                "place": q.province,
                 "status": q.status,
             },
             "terms": list(self.terms),
@@ -279,11 +282,11 @@ def search(
         chosen = {
             "programme": query.programme,
             "field": query.field,
-            "place": query.place,
+            "province": query.province,
             "status": None if query.status == ALL_STATUSES else query.status,
         }
         filters = {
-            name: snap.facets.get((name, value), 0)
+            name: snap.facets.get((FACET_KEYS.get(name, name), value), 0)
             for name, value in chosen.items()
             if value is not None
         }
@@ -307,7 +310,7 @@ def search(
                     selected=value == chosen[name],
                 )
                 for (facet, value), mask in snap.facets.items()
-                if facet == name and value != "pending"
+                if facet == FACET_KEYS.get(name, name) and value != "pending"
             ]
             facets[name] = sorted(
                 (v for v in values if v.count or v.selected), key=lambda v: (-v.count, v.value)
@@ -417,7 +420,9 @@ def public_accreditation(session: Session, number: str, now: datetime) -> tuple[
     return None if registered is None else (acc_id, registered)
 
 
-FACET_NAMES = ("status", "programme", "field", "place")
+FACET_NAMES = ("status", "programme", "field", "province")
+#: Public facet names whose index rows are stored under another name (``search_facet.facet``).
+FACET_KEYS = {"province": "place"}
 HIT_COLUMNS = (
     SearchEntry.accreditation_id,
     SearchEntry.cab_id,

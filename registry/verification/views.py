@@ -30,6 +30,7 @@ from verifier.validation_report import report_document, sign_report
 from ..certificates.answers import answer_for, find_certificate
 from ..pki.material import get_pki, log_key
 from ..web import current
+from ..web.negotiation import wants_json
 from ..web.problems import problem
 from .pool import Busy, pool_for, slot
 from .reasons import in_thai, on_screen
@@ -259,8 +260,41 @@ def _render(results: list[Checked] | None) -> str:
     )
 
 
+def offer() -> dict[str, Any]:
+    """What ``/verify`` offers, as data: the page's JSON twin and ``GET /api/v1/verify``.
+
+    A program learns here where to send PDFs, under which field, and within
+    which limits, without reading the page.
+    """
+    settings = current.settings()
+    return {
+        "verify": {
+            "page": "/verify",
+            "upload": {
+                "url": "/api/v1/verify",
+                "method": "POST",
+                "encoding": "multipart/form-data",
+                "field": "file",
+                "accepts": ["application/pdf"],
+            },
+            "page_upload": {"url": "/verify", "method": "POST", "field": "file"},
+            "limits": {
+                "max_files": MAX_FILES,
+                "max_request_bytes": settings.max_upload_bytes,
+                "rate_limit": settings.upload_rate_limit,
+            },
+            "stored": False,
+            "answers": [v.value for v in Verdict],
+            "api_docs": "/api",
+            "openapi": "/api/v1/openapi.json",
+        }
+    }
+
+
 @bp.get("/verify")
 def page() -> Any:
+    if wants_json():
+        return offer()
     return _render(None)
 
 
@@ -269,6 +303,8 @@ def page_upload() -> Any:
     results = check_uploads()
     if not isinstance(results, list):
         return results
+    if wants_json():  # the page's twin answers as the API does
+        return _no_store(current_app.make_response({"reports": [r.as_json() for r in results]}))
     return _no_store(current_app.make_response(_render(results)))
 
 

@@ -16,7 +16,8 @@ PUBLIC_PREFIXES = ("/api/v1/", "/exports/", "/feeds/", "/log/", "/status/", "/pk
 ALLOWED_HEADERS = "Accept, Accept-Language, If-None-Match, If-Modified-Since"
 #: Response headers a cross-origin reader may see besides the simple ones.
 EXPOSED_HEADERS = (
-    "ETag, Link, Retry-After, X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
+    "ETag, Link, Retry-After, Warning, X-Register-Version, "
+    "X-RateLimit-Limit, X-RateLimit-Remaining, X-RateLimit-Reset"
 )
 
 
@@ -27,6 +28,11 @@ def is_public_read() -> bool:
     read why; a route that takes no GET (the upload) never does.
     """
     if not request.path.startswith(PUBLIC_PREFIXES):
+        return False
+    # A preflight names the method it asks for: only reads are open. (``/api/v1/verify``
+    # takes a GET, what the verifier offers, and a POST, the upload, which stays same-origin.)
+    asked = request.headers.get("Access-Control-Request-Method")
+    if request.method == "OPTIONS" and asked not in ("GET", "HEAD"):
         return False
     rule = request.url_rule
     if rule is None:

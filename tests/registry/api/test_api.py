@@ -74,7 +74,7 @@ def test_search_twin_matches_the_page(get, app):
     assert get(f"/search?q={number}").location == f"/a/{number}"  # a number lands
     page = get(f"/search?q={number.split('-')[1]}").get_data(as_text=True)
     assert number in page
-    for name in ("status", "programme", "field", "place"):
+    for name in ("status", "programme", "field", "province"):
         assert name in api["facets"]
     assert get("/api/v1/search?q=" + "x" * 300).status_code == 400
     assert get("/api/v1/search?status=bogus").status_code == 400
@@ -182,10 +182,10 @@ def test_security_headers_everywhere(get):
     assert "https://" not in page.split("</head>")[0]  # no CDN
 
 
-def test_exports_stream_the_whole_register(get, app):
+def test_exports_hold_the_whole_register(get, app):
     response = get("/exports/registry.csv")
     assert response.status_code == 200
-    assert "Content-Length" not in response.headers  # streamed, not built in memory
+    assert int(response.headers["Content-Length"]) == len(response.data)  # a whole file
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows and {"accreditation_number", "item_status", "product_th"} <= set(rows[0])
     assert {r["accreditation_status"] for r in rows} <= {
@@ -198,6 +198,11 @@ def test_exports_stream_the_whole_register(get, app):
     data = json.loads(get("/exports/registry.json").get_data(as_text=True))
     numbers = {a["number"] for c in data["cabs"] for a in c["accreditations"]}
     assert numbers == {r["accreditation_number"] for r in rows}
+    issued = {(r["current_certificate"], r["current_certificate_url"]) for r in rows} - {("", "")}
+    assert len(issued) == 2  # the module issued two certificates
+    for number, url in issued:
+        assert url.endswith(f"/c/{number}")
+        assert get(url[url.index("/c/") :]).status_code == 200
 
 
 def test_status_feed_is_atom_newest_first(get):
@@ -281,6 +286,45 @@ def test_verify_api_reports_each_file(app, tmp_path, monkeypatch):
     assert appended["register"]["certificate"]["number"] == number
     assert html["verdict"] == "unreadable"
     assert list(spool.iterdir()) == []  # nothing was spooled to disk
+
+
+def test_the_verify_page_has_a_json_twin_that_the_document_describes(get, app):
+    offer = get("/api/v1/verify")  # validated against the OpenAPI document by ``get``
+    assert offer.status_code == 200 and offer.mimetype == "application/json"
+    twin = get("/verify", headers={"Accept": "application/json"})
+    assert twin.mimetype == "application/json" and twin.json == offer.json
+    verify = offer.json["verify"]
+    settings = current.settings(app)
+    assert verify["upload"] == {
+        "url": "/api/v1/verify",
+        "method": "POST",
+        "encoding": "multipart/form-data",
+        "field": "file",
+        "accepts": ["application/pdf"],
+    }
+    assert verify["limits"]["max_files"] == 20
+    assert verify["limits"]["max_request_bytes"] == settings.max_upload_bytes
+    assert verify["limits"]["rate_limit"] == settings.upload_rate_limit
+    assert verify["stored"] is False and verify["openapi"] == "/api/v1/openapi.json"
+    for link in (verify["api_docs"], verify["openapi"], verify["page"]):
+        assert get(link).status_code == 200
+    refused = get("/api/v1/verify?max=1")
+    assert refused.status_code == 400 and refused.json["error"]["code"] == "unknown_parameter"
+    assert "text/html" in get("/verify").mimetype  # people still get the page
+
+
+def test_a_verify_page_upload_asked_for_json_answers_as_the_api(app):
+    _, pdf = genuine_pdf(app)
+    response = app.test_client().post(
+        "/verify",
+        data={"file": [(io.BytesIO(pdf), "a.pdf")]},
+        content_type="multipart/form-data",
+        headers={"Accept": "application/json"},
+    )
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    (report,) = response.json["reports"]
+    assert report["document"] == "authentic"
+    assert response.headers["Cache-Control"] == "no-store"
 
 
 def test_verify_page_shows_cards_and_hides_the_word_forged(app):
@@ -467,6 +511,11 @@ def test_pages_and_uploads_stay_same_origin(app, url):
     assert "Access-Control-Allow-Origin" not in client.get(url).headers
     preflight = client.options("/api/v1/verify", headers={"Origin": "https://example.org"})
     assert "Access-Control-Allow-Origin" not in preflight.headers
+    upload = client.options(
+        "/api/v1/verify",
+        headers={"Origin": "https://example.org", "Access-Control-Request-Method": "POST"},
+    )
+    assert "Access-Control-Allow-Origin" not in upload.headers
 
 
 def test_per_page_is_honoured_up_to_100(get):
@@ -502,7 +551,9 @@ def test_unknown_parameters_are_refused_naming_the_known_ones(get, url, named):
     assert error["code"] == "unknown_parameter"
     assert named in error["detail"]
     if url.startswith("/api/v1/search"):
-        assert "q, programme, field, place, status, page, per_page, lang" in error["detail"]
+        assert (
+            "q, programme, field, province, place, status, page, per_page, lang" in error["detail"]
+        )
     thai = get(url + "&lang=th" if "?" in url else url)
     assert thai.status_code == 400
 

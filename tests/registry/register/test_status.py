@@ -274,3 +274,65 @@ def test_malformed_events_are_refused(kwargs, message):
 )
 def test_document_status(events, day, latest, expected):
     assert document_status(standing(events, day), latest=latest) is expected
+
+
+# --- the line status the public reads (open data, record pages) --------------------------
+
+
+@pytest.mark.parametrize(
+    ("events", "day", "status", "lines"),
+    [
+        # Valid: each line as its own events left it.
+        ([granted()], date(2025, 1, 1), S.VALID, ["active"] * 4),
+        # Withdrawn: every line withdrawn, a suspended one too.
+        (
+            [
+                granted(),
+                Event(K.SUSPENDED, date(2025, 6, 1), items=frozenset({2}), seq=2),
+                Event(K.WITHDRAWN, date(2025, 7, 1), seq=3),
+            ],
+            date(2025, 7, 1),
+            S.WITHDRAWN,
+            ["withdrawn"] * 4,
+        ),
+        # Wholly suspended: no line stays active.
+        (
+            [granted(), Event(K.SUSPENDED, date(2025, 3, 1), seq=2)],
+            date(2025, 3, 2),
+            S.SUSPENDED,
+            ["suspended"] * 4,
+        ),
+        # Expired: lines in scope expire; a line removed before stays withdrawn.
+        (
+            [granted(), Event(K.REDUCED, date(2025, 3, 1), items=frozenset({4}), seq=2)],
+            UNTIL + timedelta(days=1),
+            S.EXPIRED,
+            ["expired", "expired", "expired", "withdrawn"],
+        ),
+        # Partially suspended: only the named line.
+        (
+            [granted(), Event(K.SUSPENDED, date(2025, 6, 1), items=frozenset({2}), seq=2)],
+            date(2025, 6, 2),
+            S.PARTIALLY_SUSPENDED,
+            ["active", "suspended", "active", "active"],
+        ),
+    ],
+    ids=["valid", "withdrawn", "suspended", "expired", "partial"],
+)
+def test_no_public_line_is_active_under_a_stopped_accreditation(events, day, status, lines):
+    result = standing(events, day)
+    assert result.status is status
+    assert [result.public_items[i].value for i in ITEMS] == lines
+    # What the events did to each line is kept for the office.
+    assert result.items[1] in (ItemState.ACTIVE, ItemState.SUSPENDED)
+
+
+def test_a_line_not_yet_in_scope_stays_pending_in_public():
+    events = [
+        granted(),
+        Event(K.EXTENDED, date(2026, 1, 1), items=frozenset({4}), seq=2),
+        Event(K.WITHDRAWN, date(2025, 6, 1), seq=3),
+    ]
+    result = standing(events, date(2025, 7, 1))
+    assert result.public_items[4] is ItemState.PENDING
+    assert result.public_items[1] is ItemState.WITHDRAWN

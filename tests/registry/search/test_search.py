@@ -167,13 +167,13 @@ def test_facets_count_under_every_filter_but_their_own(db):
     assert status == {"valid": 2, "suspended": 1}
     programme = {f.value: f.count for f in result.facets["programme"]}
     assert programme == {"testing": 2, "calibration": 1}
-    places = {f.value: (f.count, f.label_th) for f in result.facets["place"]}
+    places = {f.value: (f.count, f.label_th) for f in result.facets["province"]}
     assert places["Chon Buri"] == (1, "ชลบุรี")
 
     valid = search(session, SearchQuery(text=word, status="valid"), NOW)
     assert valid.total == 2
     assert {f.value: f.count for f in valid.facets["status"]} == status
-    only = search(session, SearchQuery(text=word, place="Chon Buri"), NOW)
+    only = search(session, SearchQuery(text=word, province="Chon Buri"), NOW)
     assert [h.number for h in only.hits] == [a.number]
     suspended = search(session, SearchQuery(text=word, status="suspended"), NOW)
     assert [h.number for h in suspended.hits] == [b.number]
