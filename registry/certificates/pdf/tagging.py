@@ -84,6 +84,27 @@ class Element(PDFObject):
         self._page_number = page_number
         self._children: list[Element] = []
 
+    def serialize(self, obj_dict: object = None, _security_handler: object = None) -> str:
+        """The element as an indirect object, written directly.
+
+        fpdf2's generic serialisation walks ``dir()`` of every object; a long
+        annex has thousands of elements, and that walk doubled the render time.
+        The certificate is never encrypted, so the security handler is unused.
+        /Type is optional for structure elements and left out, and so is /Pg
+        where the element holds no marked content of its own.
+        """
+        kids = " ".join(str(k) if isinstance(k, int) else k.ref for k in self.k)
+        parts = [f"/S {self.s}", f"/P {self.p.ref}", f"/K [{kids}]"]
+        if self.pg is not None and any(isinstance(k, int) for k in self.k):
+            parts.append(f"/Pg {self.pg.ref}")
+        if self.lang is not None:
+            parts.append(f"/Lang {self.lang.serialize()}")
+        if self.alt is not None:
+            parts.append(f"/Alt {self.alt.serialize()}")
+        if self.a is not None:
+            parts.append(f"/A {self.a}")
+        return f"{self.id} 0 obj\n<<{' '.join(parts)}>>\nendobj"
+
     def page_number(self) -> int:
         """The page its marked content is on (fpdf2 reads it for top-level elements)."""
         return self._page_number

@@ -282,7 +282,7 @@ def walk(element, depth=0):
     kids = kids if isinstance(kids, list) else [kids]
     for kid in kids:
         kid = kid.get_object() if hasattr(kid, "get_object") else kid
-        if isinstance(kid, dict) and kid.get("/Type") == "/StructElem":
+        if isinstance(kid, dict) and "/S" in kid:
             yield kid, depth
             yield from walk(kid, depth + 1)
 
