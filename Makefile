@@ -28,7 +28,18 @@ MO := registry/translations/th/LC_MESSAGES/messages.mo
 $(MO): registry/translations/th/LC_MESSAGES/messages.po $(STAMP)
 	$(BIN)/pybabel compile -d registry/translations 2>/dev/null
 
-setup: $(STAMP) $(MO)
+# axe-core for the browser tests' accessibility checks, from the npm registry, as
+# package-lock.json pins it (node_modules/ is not committed). Node comes with npm.
+AXE := node_modules/axe-core/axe.min.js
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends nodejs npm; }
+	npm ci --silent --no-audit --no-fund
+	touch $(AXE)
+
+setup: $(STAMP) $(MO) $(AXE)
 
 # Re-extract strings into the template and merge them into the Thai catalogue.
 translations: setup
@@ -87,4 +98,4 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) instance .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) instance .pytest_cache .ruff_cache *.egg-info node_modules

@@ -107,7 +107,12 @@ def issue(
         raise IssuanceRefused(
             f"{acc.number} {REFUSED[standing.status]}; no certificate can be issued for it"
         )
-    in_scope = [i for i in acc.scope_items if standing.items.get(i.id) is ItemState.ACTIVE]
+    # Site by site in the CAB's own order (its first site is the head office): the
+    # annex prints the sites in this order and the cover page shows the first one.
+    in_scope = sorted(
+        (i for i in acc.scope_items if standing.items.get(i.id) is ItemState.ACTIVE),
+        key=lambda i: (i.site_id, i.id),
+    )
     if not in_scope:
         raise IssuanceRefused(f"{acc.number} has no scope item in force")
     revisions = revisions_of(session, acc.id)

@@ -5,13 +5,18 @@ embedded and subset. Wording and geometry come from
 ``templates/certificate/layout.toml``; this module only lays them out. Lines
 are broken by ``typesetting.wrap`` and drawn with /ActualText, so Thai comes
 back out of ``pdftotext`` exactly as it went in.
+
+The PDF is tagged (``tagging``): every line is marked content of a structure
+element (H1, P, Table > TR > TH/TD, Figure) in reading order, each with its
+language, and page furniture (seal, rules, footer) is an artifact.
 """
 
 from __future__ import annotations
 
 import math
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -25,10 +30,12 @@ from fontTools.ttLib import TTFont
 from fpdf import FPDF
 from fpdf.enums import PDFResourceType
 from fpdf.fonts import TTFFont
+from fpdf.syntax import PDFString
 
 from ...dates import format_date_be
 from ...register.programmes import Programme
 from .qr import best_mask
+from .tagging import Element, Tagger, language_runs
 from .typesetting import wrap
 
 #: ``templates/`` sits at the top of the checkout; ``registry/templates`` links to
@@ -147,6 +154,83 @@ class CertificateDocument(FPDF):
         self.alias_nb_pages("{nb}")
         self._runs: dict[tuple[str, float, str], tuple[list[Any], float]] = {}
         self.columns: list[list[Any]] = []
+        self.struct_builder = self.tags = Tagger()
+        self._open: list[Element] = [self.tags.document]
+        self._artifact = 0
+
+    # -- structure ------------------------------------------------------------
+
+    @contextmanager
+    def tag(
+        self,
+        kind: str,
+        *,
+        lang: str | None = None,
+        alt: str | None = None,
+        bbox: tuple[float, float, float, float] | None = None,
+    ) -> Iterator[Element]:
+        """A structure element around what is drawn inside; nested in the open one.
+
+        Inside an artifact nothing is tagged: the open element is yielded as it is.
+        """
+        parent = self._open[-1]
+        if self._artifact:
+            yield parent
+            return
+        element = parent.add(
+            Element(
+                kind,
+                parent,
+                lang=lang,
+                page=self.pages[self.page],
+                page_number=self.page,
+                alt=alt,
+                bbox=bbox,
+            )
+        )
+        self._open.append(element)
+        try:
+            yield element
+        finally:
+            self._open.pop()
+
+    @contextmanager
+    def artifact(self, kind: str = "Layout") -> Iterator[None]:
+        """Page furniture that a reader skips: not part of the structure tree."""
+        self._out(f"/Artifact <</Type /{kind}>> BDC")
+        self._artifact += 1
+        try:
+            yield
+        finally:
+            self._artifact -= 1
+            self._out("EMC")
+
+    def _owner(self, lang: str) -> Element:
+        """The element a run in ``lang`` on this page belongs to.
+
+        The open element takes the language of its first run; a run in another
+        language (the Thai line under an English one in a cell) becomes a Span
+        of its own, as does content that continues on another page.
+        """
+        element = self._open[-1]
+        if element.lang is None and not element.k:
+            element.lang = PDFString(lang)
+        if element.lang == lang and element.page_number() == self.page:
+            return element
+        return element.add(
+            Element("Span", element, lang=lang, page=self.pages[self.page], page_number=self.page)
+        )
+
+    def _marked(self, text: str, lang: str) -> str:
+        """The BDC operator opening one run: its MCID and /ActualText, or an artifact span."""
+        hex_text = ("FEFF" + text.encode("utf-16-be").hex()).upper()
+        if self._artifact:
+            return f"/Span <</ActualText <{hex_text}>>> BDC"
+        owner = self._owner(lang)
+        mcid = self.tags.mark(owner, self.page)
+        self.pages[self.page].struct_parents = self.tags.struct_parents(self.page)
+        # The tag stays /Span whatever the element: poppler honours /ActualText on /Span only.
+        return f"/Span <</MCID {mcid} /ActualText <{hex_text}>>> BDC"
 
     # -- text primitives -----------------------------------------------------
 
@@ -204,35 +288,48 @@ class CertificateDocument(FPDF):
         return run
 
     def draw_line(self, text: str, x: float, y: float, width: float, align: str = "L") -> None:
-        """One line in a box at (x, y), with /ActualText so extraction returns ``text``."""
+        """One line in a box at (x, y), with /ActualText so extraction returns ``text``.
+
+        A bilingual line ("ขอรับรองว่า / This is to certify that") is drawn as
+        one run per language, each its own marked content with its language.
+        The graphics state is saved outside the marked content: poppler reads
+        the font size at EMC, and a Q before it left every line zero-sized,
+        which made ``pdftotext`` read the page bottom up.
+        """
         if not text:
             return
-        glyphs, text_width = self._run(text)
+        runs = language_runs(text)
+        shaped = [self._run(part) for part, _ in runs]
+        text_width = shaped[0][1] if len(runs) == 1 else sum(w for _, w in shaped)
         font = self.current_font
         assert isinstance(font, TTFFont)
         k, h = self.k, self.h
         dx = (width - text_width) / 2 if align == "C" else self.c_margin
         pos_x = x + dx
         base = h - (y + 0.5 * self.line_height() + 0.3 * self.font_size)
-        hex_text = ("FEFF" + text.encode("utf-16-be").hex()).upper()
         # Text paints with the fill colour, which table shading changes: always set it.
-        ops = [f"/Span <</ActualText <{hex_text}>>> BDC q", self.text_color.serialize().lower()]
+        ops = ["q", self.text_color.serialize().lower()]
         ops.append(f"BT /F{font.i} {self.font_size_pt:.2f} Tf {pos_x * k:.2f} {base * k:.2f} Td")
-        pending = ""
-        for encoded, x_off, y_off, advance, reposition in glyphs:
-            if x_off or y_off:
-                if pending:
-                    ops.append(f"({pending}) Tj")
+        for index, ((part, lang), (glyphs, _)) in enumerate(zip(runs, shaped, strict=True)):
+            ops.append(self._marked(part, lang))
+            if index:
+                ops.append(f"1 0 0 1 {pos_x * k:.2f} {base * k:.2f} Tm")
+            pending = ""
+            for encoded, x_off, y_off, advance, reposition in glyphs:
+                if x_off or y_off:
+                    if pending:
+                        ops.append(f"({pending}) Tj")
+                        pending = ""
+                    ops.append(f"1 0 0 1 {(pos_x + x_off) * k:.2f} {(base + y_off) * k:.2f} Tm")
+                pending += encoded
+                pos_x += advance
+                if reposition:
+                    ops.append(f"({pending}) Tj 1 0 0 1 {pos_x * k:.2f} {base * k:.2f} Tm")
                     pending = ""
-                ops.append(f"1 0 0 1 {(pos_x + x_off) * k:.2f} {(base + y_off) * k:.2f} Tm")
-            pending += encoded
-            pos_x += advance
-            if reposition:
-                ops.append(f"({pending}) Tj 1 0 0 1 {pos_x * k:.2f} {base * k:.2f} Tm")
-                pending = ""
-        if pending:
-            ops.append(f"({pending}) Tj")
-        ops.append("ET Q EMC")
+            if pending:
+                ops.append(f"({pending}) Tj")
+            ops.append("EMC")
+        ops.append("ET Q")
         self._resource_catalog.add(PDFResourceType.FONT, font.i, self.page)
         self._out(" ".join(ops))
 
@@ -249,12 +346,17 @@ class CertificateDocument(FPDF):
         size: float,
         style: str = "",
         align: str = "L",
+        tag: str | None = "P",
     ) -> float:
-        """Wrapped text; returns the y below it."""
+        """Wrapped text, one structure element (``tag``, or the open one if None).
+
+        Returns the y below it.
+        """
         self.set_font("Sarabun", style, size)
-        for line in self.lines(text, width):
-            self.draw_line(line, x, y, width, align)
-            y += self.line_height()
+        with self.tag(tag) if tag else nullcontext():
+            for line in self.lines(text, width):
+                self.draw_line(line, x, y, width, align)
+                y += self.line_height()
         return y
 
     # -- page furniture -------------------------------------------------------
@@ -267,12 +369,17 @@ class CertificateDocument(FPDF):
         self.set_font("Sarabun", "", 8)
         self.set_text_color(90, 90, 90)
         self.set_xy(self.margin, self.h - self.spec["page"]["footer"])
-        self.cell(self.w - 2 * self.margin, 4, text, align="C")
+        with self.artifact("Pagination"):
+            self.cell(self.w - 2 * self.margin, 4, text, align="C")
         self.set_text_color(0, 0, 0)
         self.set_text_shaping(True, direction="ltr")
 
     def emblem(self, cx: float, cy: float, r: float) -> None:
         """The agency seal, drawn from circles and a star: no image files."""
+        with self.artifact():
+            self._emblem(cx, cy, r)
+
+    def _emblem(self, cx: float, cy: float, r: float) -> None:
         accent = self.spec["page"]["accent"]
         self.set_draw_color(*accent)
         self.set_fill_color(*accent)
@@ -318,7 +425,17 @@ class CertificateDocument(FPDF):
                     f"{left:.3f} {top - module * self.k:.3f} "
                     f"{(col - start) * module * self.k:.3f} {module * self.k:.3f} re"
                 )
-        self._out("q 0 g " + " ".join(ops) + " f Q")
+        top = self.h - y
+        with self.tag(
+            "Figure",
+            lang="en",
+            alt=f"QR code: scan it to check the current status of certificate "
+            f"{self.content.certificate_number}",
+            bbox=(x * self.k, (top - size) * self.k, (x + size) * self.k, top * self.k),
+        ) as figure:
+            mcid = self.tags.mark(figure, self.page)
+            self.pages[self.page].struct_parents = self.tags.struct_parents(self.page)
+            self._out(f"/Figure <</MCID {mcid}>> BDC q 0 g " + " ".join(ops) + " f Q EMC")
 
     # -- page 1 ---------------------------------------------------------------
 
@@ -330,8 +447,11 @@ class CertificateDocument(FPDF):
         self.emblem(self.w / 2, 30, 13)
         y = self.paragraph(c.agency_name_th, x, 46, width, size=15, style="B", align="C")
         y = self.paragraph(c.agency_name_en, x, y, width, size=12, style="B", align="C")
-        y = self.paragraph(t["title_th"], x, y + 8, width, size=22, style="B", align="C")
-        y = self.paragraph(t["title_en"], x, y, width, size=16, align="C")
+        with self.tag("H1"):
+            y = self.paragraph(
+                t["title_th"], x, y + 8, width, size=22, style="B", align="C", tag=None
+            )
+            y = self.paragraph(t["title_en"], x, y, width, size=16, align="C", tag=None)
         y = self.paragraph(
             t["certify_th"] + " / " + t["certify_en"], x, y + 6, width, size=11, align="C"
         )
@@ -387,28 +507,34 @@ class CertificateDocument(FPDF):
         ]
         x = self.margin + 20
         label_w, value_w = 62, 58
-        for (label_th, label_en), value_th, value_en in rows:
-            self.set_font("Sarabun", "", 10)
-            self.draw_line(f"{label_th} / {label_en}", x, y, label_w)
-            self.set_font("Sarabun", "B", 10)
-            self.draw_line(value_th, x + label_w, y, value_w)
-            if value_en != value_th:
-                self.set_font("Sarabun", "", 10)
-                self.draw_line(value_en, x + label_w + value_w, y, 40)
-            y += 6
+        with self.tag("Table"):
+            for (label_th, label_en), value_th, value_en in rows:
+                with self.tag("TR"):
+                    self.set_font("Sarabun", "", 10)
+                    with self.tag("TH"):
+                        self.draw_line(f"{label_th} / {label_en}", x, y, label_w)
+                    self.set_font("Sarabun", "B", 10)
+                    with self.tag("TD"):
+                        self.draw_line(value_th, x + label_w, y, value_w)
+                    if value_en != value_th:
+                        self.set_font("Sarabun", "", 10)
+                        with self.tag("TD"):
+                            self.draw_line(value_en, x + label_w + value_w, y, 40)
+                y += 6
         return y
 
     def signatory_and_qr(self, y: float) -> None:
         c, t, s = self.content, self.spec["text"], self.spec["signatory"]
         x = self.margin
+        self.paragraph(t["signed_by_th"] + " / " + t["signed_by_en"], x, y + 8, 90, size=8)
         self.set_draw_color(0, 0, 0)
         self.set_line_width(0.2)
-        self.line(x, y + 14, x + 80, y + 14)
+        with self.artifact():
+            self.line(x, y + 14, x + 80, y + 14)
         yy = self.paragraph(s["name_th"], x, y + 16, 90, size=11, style="B")
         yy = self.paragraph(s["name_en"], x, yy, 90, size=10)
         yy = self.paragraph(s["title_th"] + " / " + s["title_en"], x, yy, 90, size=10)
         self.paragraph(c.agency_name_en, x, yy, 90, size=9)
-        self.paragraph(t["signed_by_th"] + " / " + t["signed_by_en"], x, y + 8, 90, size=8)
         size = 44.0
         qx = self.w - self.margin - size
         self.qr(c.qr_url, qx, y, size)
@@ -426,8 +552,20 @@ class CertificateDocument(FPDF):
         self.columns = self.spec["columns"]["calibration" if calibration else "default"]
         self.add_page()
         self.annex_heading()
+        with self.tag("Table"):
+            self.table_header()
+            self.scope_rows()
+
+    def scope_rows(self) -> None:
+        """Site by site, in the order the issuer gave them (head office first), then by field."""
+        sites: dict[tuple[str, str], int] = {}
+        for s in self.content.scope:
+            sites.setdefault((s.site_name_en, s.site_address_en), len(sites))
+        ordered = sorted(
+            self.content.scope,
+            key=lambda s: (sites[s.site_name_en, s.site_address_en], s.field_en),
+        )
         site_key = field_key = None
-        ordered = sorted(c.scope, key=lambda s: (s.site_name_en, s.site_address_en, s.field_en))
         for number, line in enumerate(ordered, start=1):
             if (line.site_name_en, line.site_address_en) != site_key:
                 site_key = (line.site_name_en, line.site_address_en)
@@ -454,6 +592,7 @@ class CertificateDocument(FPDF):
             width,
             size=13,
             style="B",
+            tag="H2",
         )
         y = self.paragraph(
             f"{self.content.cab_name_en} · {self.content.accreditation_number} · "
@@ -464,16 +603,22 @@ class CertificateDocument(FPDF):
             size=9,
         )
         self.set_y(y + 2)
-        self.table_header()
 
     def table_header(self) -> None:
         cells = [f"{en}\n{th}" if th != en else en for _, th, en, _ in self.columns]
-        self.row(cells, bold=True, shade=(18, 62, 124), text_color=255)
+        self.row(cells, bold=True, shade=(18, 62, 124), text_color=255, header=True)
 
     def ensure_room(self, height: float) -> None:
+        """A new annex page if ``height`` does not fit; its heading and header row repeat.
+
+        The repeats are pagination artifacts: the structure has the heading and
+        the header row once, and one table running across the pages.
+        """
         if self.get_y() + height > self.h - self.spec["page"]["footer"] - 4:
             self.add_page()
-            self.annex_heading()
+            with self.artifact("Pagination"):
+                self.annex_heading()
+                self.table_header()
 
     def group_row(self, text: str, *, shade: int, bold: bool) -> None:
         self.row(
@@ -504,26 +649,36 @@ class CertificateDocument(FPDF):
         text_color: int = 0,
         widths: Sequence[float] | None = None,
         keep_with_next: float = 0,
+        header: bool = False,
     ) -> None:
+        """One table row (TR of TH or TD cells); cell borders and shading are artifacts."""
         widths = widths or [col[3] for col in self.columns]
         size, pad = 8.5, 1.2
-        self.set_font("Sarabun", "B" if bold else "", size)
+        style = "B" if bold else ""
+        self.set_font("Sarabun", style, size)
         lines = [self.lines(text, w - 2 * pad) for text, w in zip(cells, widths, strict=True)]
         height = max(len(ls) for ls in lines) * self.line_height() + 2 * pad
         self.ensure_room(height + keep_with_next)
+        self.set_font("Sarabun", style, size)  # a repeated header row may have changed it
         x, y = self.margin, self.get_y()
         self.set_draw_color(170, 170, 170)
         self.set_line_width(0.15)
         if shade:
             self.set_fill_color(*shade)
+        with self.artifact():
+            for w in widths:
+                self.rect(x, y, w, height, style="DF" if shade else "D")
+                x += w
         self.set_text_color(text_color, text_color, text_color)
-        for cell_lines, w in zip(lines, widths, strict=True):
-            self.rect(x, y, w, height, style="DF" if shade else "D")
-            yy = y + pad
-            for text in cell_lines:
-                self.draw_line(text, x + pad, yy, w - 2 * pad)
-                yy += self.line_height()
-            x += w
+        x = self.margin
+        with self.tag("TR"):
+            for cell_lines, w in zip(lines, widths, strict=True):
+                with self.tag("TH" if header else "TD"):
+                    yy = y + pad
+                    for text in cell_lines:
+                        self.draw_line(text, x + pad, yy, w - 2 * pad)
+                        yy += self.line_height()
+                x += w
         self.set_text_color(0, 0, 0)
         self.set_xy(self.margin, y + height)
 

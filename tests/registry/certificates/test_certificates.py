@@ -115,6 +115,50 @@ def test_a_new_revision_supersedes_the_previous_one(register):
         assert session.get(Certificate, second.id).superseded_by_id is None  # type: ignore[union-attr]
 
 
+def test_the_head_office_comes_first_whatever_the_order_of_the_scope(register, tmp_path):
+    """Branch lines recorded before the head office's still print after them."""
+    from registry.register.models import ScopeItem, Site
+    from registry.register.status import EventKind
+
+    from .. import factories
+
+    with current.database(register).transaction() as session:
+        acc = factories.accreditation(session, items=0)
+        head = acc.cab.sites[0]
+        branch = Site(
+            cab=acc.cab,
+            name_en="Branch Chon Buri",
+            name_th="สาขา ชลบุรี",
+            address_en="99/9 Sukhumvit Road, Chon Buri 20000, Thailand",
+            address_th="เลขที่ 99/9 ถนนสุขุมวิท จังหวัดชลบุรี 20000",
+        )
+        session.add(branch)
+        session.flush()
+        for site, product in ((branch, "Canned tuna"), (head, "Fruit juice")):
+            acc.scope_items.append(
+                ScopeItem(
+                    site=site,
+                    field_en="Chemical testing",
+                    field_th="การทดสอบทางเคมี",
+                    product_en=product,
+                    product_th="ผลิตภัณฑ์",
+                    parameter_en="Lead (Pb)",
+                    parameter_th="ตะกั่ว",
+                    method="AOAC 999.11",
+                )
+            )
+        session.flush()
+        staff = factories.staff_pair(session)
+        factories.event(session, acc, EventKind.GRANTED, acc.first_granted, staff=staff)
+        number = acc.number
+    _, pdf = issue_number(register, number)
+    text = pdftotext(pdf, tmp_path, "-raw")
+    cover, annex = text.split("\f")[:2]
+    assert "1 Rama IV Road" in cover and "Sukhumvit" not in cover, "the head office's address"
+    assert annex.index("Site: Head office") < annex.index("Site: Branch Chon Buri")
+    assert annex.index("Fruit juice") < annex.index("Canned tuna")
+
+
 def test_qr_code_scans_from_page_one_at_150_dpi(issued, register, tmp_path):
     cert, pdf = issued
     (tmp_path / "c.pdf").write_bytes(pdf)

@@ -202,3 +202,163 @@ def test_mask_choice_matches_the_qrcode_library(payload):
         code.makeImpl(True, mask)
         assert penalty(code.modules) == util.lost_point(code.modules)
     assert best_mask(code) == code.best_mask_pattern()
+
+
+# -- the text layer and the tags ----------------------------------------------------
+
+
+def in_order(text: str, *parts: str) -> None:
+    """Each of ``parts`` occurs in ``text``, each after the one before."""
+    at = -1
+    for part in parts:
+        found = text.find(part, at + 1)
+        assert found > at, f"{part!r} is missing or out of order in:\n{text}"
+        at = found
+
+
+def test_pdftotext_reads_the_certificate_top_to_bottom(tmp_path):
+    pages = pages_text(render(content(40)), tmp_path)
+    first = pages[0].strip()
+    assert first.startswith("สำนักงานมาตรฐานผลิตภัณฑ์อุตสาหกรรม"), "the agency comes first"
+    assert first.endswith("Page 1 of 4"), "the footer comes last"
+    in_order(
+        first,
+        "Thai Industrial Standards Institute",
+        "ใบรับรองความสามารถ",
+        "Certificate of Accreditation",
+        "ขอรับรองว่า / This is to certify that",
+        "บริษัท สยามเจริญ ห้องปฏิบัติการวิเคราะห์ จำกัด",
+        "Siam Charoen Analytical Laboratory Co., Ltd.",
+        "1 Rama IV Road, Bangkok 10110, Thailand",
+        "is accredited as a testing laboratory",
+        "หมายเลขการรับรอง / Accreditation No.",
+        "Testing-0123",
+        "ใช้ได้ถึง / Valid until",
+        "January 14, 2029",
+        "ลงนามด้วยลายมือชื่ออิเล็กทรอนิกส์ / Signed electronically",
+        "นายสมชาย ใจดี",
+        "Mr Somchai Jaidee",
+        "Scan or visit registry.example.go.th",
+        "Certificate No. Testing-0123/R3",
+    )
+    # The annex, in content order (-raw) and as laid out (-layout): heading, header
+    # row, the rows by number, the footer. (The default mode reads a table's
+    # columns as blocks, as poppler does for any table.)
+    for mode in ("-raw", "-layout"):
+        number = 0
+        for page_no, page in enumerate(pages_text(render(content(40)), tmp_path, mode)[1:], 2):
+            page = page.strip()
+            assert page.startswith("เอกสารแนบ: ขอบข่ายการรับรอง / Annex: Scope of accreditation")
+            assert page.endswith(f"Page {page_no} of 4")
+            in_order(page, "Annex", "Product or material", "Method")
+            if page_no == 2:
+                in_order(page, "Method", "Site: Head office", "Chemical testing")
+            rows = [int(m) for m in re.findall(r"^\s*(\d+) ", page, flags=re.MULTILINE)]
+            assert rows == list(range(number + 1, number + 1 + len(rows))), (mode, rows)
+            number += len(rows)
+        assert number == 40, mode
+
+
+def test_the_annex_lists_the_head_office_first(tmp_path):
+    text = "".join(pages_text(render(content(6)), tmp_path, "-raw"))
+    in_order(text, "Site: Head office", "Site: Branch Chon Buri")
+
+
+def test_methods_are_written_in_the_latin_script():
+    """The method column is not bilingual: 'TIS 685 Part 1-2562', not 'TIS 685 เล่ม 1-2562'."""
+    methods = {line.method for pool in CATALOGUE.values() for line in pool}
+    assert "TIS 685 Part 1-2562" in methods
+    assert not [m for m in methods if re.search("[\u0e00-\u0e7f]", m)]
+
+
+def structure(pdf: bytes):
+    from io import BytesIO
+
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    return PdfFileReader(BytesIO(pdf))
+
+
+def walk(element, depth=0):
+    """(element, depth) of every structure element below ``element``, in order."""
+    kids = element.get("/K")
+    if kids is None:
+        return
+    kids = kids if isinstance(kids, list) else [kids]
+    for kid in kids:
+        kid = kid.get_object() if hasattr(kid, "get_object") else kid
+        if isinstance(kid, dict) and "/S" in kid:
+            yield kid, depth
+            yield from walk(kid, depth + 1)
+
+
+def test_the_certificate_is_tagged_with_reading_order_and_languages(tmp_path):
+    pdf = render(content(40))
+    path = tmp_path / "c.pdf"
+    path.write_bytes(pdf)
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    assert re.search(r"^Tagged:\s+yes$", info.stdout, re.MULTILINE)
+
+    reader = structure(pdf)
+    root = reader.root
+    assert root["/MarkInfo"]["/Marked"] is True or str(root["/MarkInfo"]["/Marked"]) == "True"
+    assert str(root["/Lang"]).startswith("th")
+    tree = root["/StructTreeRoot"]
+    (document,) = [k.get_object() for k in tree["/K"]]
+    assert document["/S"] == "/Document"
+    elements = list(walk(document))
+    kinds = [e["/S"] for e, depth in elements if depth == 0]
+    assert kinds[:3] == ["/P", "/P", "/H1"], "agency names, then the title"
+    assert {"/Table", "/Figure", "/H2"} <= set(kinds)
+    cells = [e for e, _ in elements if e["/S"] in ("/TD", "/TH")]
+    assert len(cells) > 40 * 4
+
+    # Every element holding content says its language; both languages are there.
+    languages = {
+        str(e["/Lang"])
+        for e, _ in elements
+        if any(isinstance(k, int) for k in (e["/K"] if isinstance(e["/K"], list) else [e["/K"]]))
+    }
+    assert languages == {"th", "en"}
+    for e, _ in elements:
+        own = [k for k in e["/K"] if isinstance(k, int)] if isinstance(e["/K"], list) else []
+        if own:
+            assert "/Lang" in e, e
+    h1 = next(e for e, _ in elements if e["/S"] == "/H1")
+    assert str(h1["/Lang"]) == "th"
+    (english_title,) = [k.get_object() for k in h1["/K"] if not isinstance(k, int)]
+    assert english_title["/S"] == "/Span" and str(english_title["/Lang"]) == "en"
+
+    # The ParentTree maps each page's MCIDs back to their elements.
+    nums = tree["/ParentTree"]["/Nums"]
+    parents = {int(nums[i]): nums[i + 1] for i in range(0, len(nums), 2)}
+    for page in reader.root["/Pages"]["/Kids"]:
+        page = page.get_object()
+        owners = parents[int(page["/StructParents"])]
+        stream = page["/Contents"].data.decode("latin-1")
+        mcids = [int(m) for m in re.findall(r"/MCID (\d+)", stream)]
+        assert mcids == list(range(len(owners))), "MCIDs in drawing order, one owner each"
+        assert "/Artifact <</Type /Pagination>> BDC" in stream, "the footer is an artifact"
+
+    # And poppler reads the same tree, in reading order.
+    tree_text = subprocess.run(
+        ["pdfinfo", "-struct-text", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    in_order(tree_text, "Document", "H1", "ใบรับรองความสามารถ", "Certificate of Accreditation")
+    in_order(tree_text, "Table", "TH", "Accreditation No.", "TD", "Testing-0123")
+    in_order(tree_text, "H2", "Annex: Scope of accreditation", "Site: Head office")
+
+
+def test_a_signed_tagged_certificate_still_validates(shared_signer, shared_pki, tmp_path):
+    from keys.signing import sign_pdf
+    from tests.keys.validation import pdfsig, validate_with_dss
+
+    signed = sign_pdf(render(content(12)), shared_signer)
+    assert validate_with_dss(signed, shared_pki.root).signature.bottom_line
+    path = tmp_path / "signed.pdf"
+    path.write_bytes(signed)
+    output = pdfsig(path, shared_pki.root, tmp_path / "nss")
+    approval = output.split("Signature #2")[0]
+    assert "Signature is Valid." in approval and "Certificate is Trusted." in approval
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    assert re.search(r"^Tagged:\s+yes$", info.stdout, re.MULTILINE), "signing keeps the tags"
