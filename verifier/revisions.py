@@ -19,6 +19,7 @@ document timestamp covering it. Nothing may follow the final %%EOF.
 from __future__ import annotations
 
 import re
+import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -226,12 +227,45 @@ def _referenced(
     return objects - (new - reachable)
 
 
+#: Object numbers each revision's predecessors defined, per reader (read once).
+_NUMBERS: weakref.WeakKeyDictionary[PdfFileReader, dict[int, frozenset[int]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _numbers_before(reader: PdfFileReader, revision: int) -> frozenset[int]:
+    known = _NUMBERS.setdefault(reader, {})
+    if revision not in known:
+        known[revision] = frozenset(
+            ref.idnum for r in range(revision) for ref in reader.xrefs.explicit_refs_in_revision(r)
+        )
+    return known[revision]
+
+
 def _existed_before(reader: PdfFileReader, ref: generic.Reference, revision: int) -> bool:
+    """Whether an earlier revision defined this object number, in any generation.
+
+    By number, not by reference: a later ``4 1 obj`` beside the page's ``4 0 R``
+    is no new object, whatever its generation says (pyHanko resolves the old
+    reference to it, other viewers do not).
+    """
+    if ref.idnum in _numbers_before(reader, revision):
+        return True
     try:
         introduced = reader.xrefs.get_introducing_revision(ref)
     except (KeyError, ValueError, IndexError):
         return False
     return introduced < revision
+
+
+def _invisible(widget: generic.DictionaryObject) -> bool:
+    """A widget with no area (pyHanko writes ``/Rect [0 0 0 0]`` for a document timestamp)."""
+    rect = widget.get("/Rect")
+    try:
+        x1, y1, x2, y2 = (float(v) for v in rect)
+    except (TypeError, ValueError):
+        return False
+    return x1 == x2 or y1 == y2
 
 
 def _timestamp_objects(
@@ -261,6 +295,13 @@ def _timestamp_objects(
             if isinstance(target, generic.DictionaryObject) and (
                 target.get("/Type") == "/DocTimeStamp"
             ):
+                if not _invisible(obj):
+                    # The agency's TSA stamps for anyone: a stamp field must not paint.
+                    return RevisionFinding(
+                        False,
+                        f"revision {revision} adds a visible timestamp field",
+                        "annotation_added",
+                    )
                 allowed.add(ref)
                 widgets.append(ref)
     form = catalog.raw_get("/AcroForm") if "/AcroForm" in catalog else None

@@ -58,9 +58,19 @@ def _unvalidated(name: str, evidence: Evidence) -> Check:
 
 
 def _claims_agency(evidence: Evidence) -> bool:
-    signer, sig = evidence.signer_cert, evidence.signature
+    """Whether the agency's CMS profile applies: unless the signer is plainly another PKI's.
+
+    A signer that chains to an agency root by any path (the DSS's certificates
+    included) gets the profile, so that removing the issuing CA from the
+    container's bag does not take the container out of the agency's rules.
+    """
+    signer, sig, result = evidence.signer_cert, evidence.signature, evidence.validation
     if signer is None or sig is None:
         return True  # nothing says otherwise: the agency's profile applies
+    if (evidence.lta is not None and evidence.lta.ades_subindic is AdESPassed.OK) or (
+        result is not None and result.validation_path is not None
+    ):
+        return True
     try:
         carried = carried_certificates(sig.signed_data)
     except ValueError:
@@ -91,12 +101,17 @@ def signature_integrity(evidence: Evidence) -> Check:
         return Check(name, Outcome.PASSED, "the signature matches the signed content")
     # The CMS framing and certificate bags are not signed: check them too.
     for embedded in evidence.reader.embedded_signatures:
-        framing = structure_problems(embedded.signed_data)
+        try:
+            framing = structure_problems(embedded.signed_data)
+            altered = altered_certificates(embedded.signed_data, evidence.trust.anchors)
+        except ValueError as exc:  # a bag that holds something other than certificates
+            return _failed(
+                name, f"the signature container was altered ({exc})", "altered_container"
+            )
         if framing:
             return _failed(
                 name, f"the signature container was altered ({framing[0]})", "altered_container"
             )
-        altered = altered_certificates(embedded.signed_data, evidence.trust.anchors)
         if altered:
             return _failed(
                 name,

@@ -53,7 +53,7 @@ def served(folder: Path, port: int, settings: dict[str, str], workers: int = 2) 
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded 2-CPU machine starts gunicorn slowly
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=0.5):

@@ -505,6 +505,25 @@ def test_unsigned_cms_framing_changes_are_refused(genuine, trust, which):
     assert failed(report)["signature_integrity"] == "altered_container"
 
 
+def test_a_container_without_its_issuing_ca_is_still_held_to_the_agency_profile(genuine, trust):
+    """Only the signer's own certificate left in the bag (the chain is in the DSS), and the
+    framing altered: the signer still chains to the agency, so the profile still applies."""
+
+    def strip_and_declare_sha512(signed_data):
+        signer = signed_data["signer_infos"][0]["sid"].chosen
+        signed_data["certificates"] = [
+            choice
+            for choice in signed_data["certificates"]
+            if choice.chosen.serial_number == signer["serial_number"].native
+        ]
+        signed_data["digest_algorithms"] = [{"algorithm": "sha512"}]
+
+    altered = rewrite_container(genuine, 0, strip_and_declare_sha512)
+    report = verify(altered, trust)
+    assert report.document is not DocumentVerdict.AUTHENTIC, report.summary()
+    assert failed(report)["signature_integrity"] == "altered_container", report.summary()
+
+
 def test_an_altered_certificate_in_a_timestamp_bag_is_refused(genuine, trust):
     from asn1crypto import cms
     from asn1crypto import x509 as asn1_x509

@@ -257,3 +257,42 @@ def test_a_timestamp_revision_with_the_form_written_into_the_catalog(genuine, sh
 def test_an_object_the_xref_does_not_know_did_not_exist_before(genuine):
     reader = PdfFileReader(BytesIO(genuine), strict=False)
     assert not _existed_before(reader, generic.Reference(99_999, 0), 1)
+
+
+def test_a_new_generation_of_an_old_object_is_not_a_new_object(genuine):
+    """The last (unsigned) revision gains ``K 1 obj`` beside the page's ``K 0 R``: a shadow.
+
+    poppler reads the page differently from pyHanko here; it is content changed,
+    never an inert new object.
+    """
+    reader = PdfFileReader(BytesIO(genuine), strict=False)
+    page = reader.root["/Pages"]["/Kids"][0].get_object()
+    contents = page.raw_get("/Contents")
+    number = (contents if isinstance(contents, generic.IndirectObject) else contents[0]).idnum
+    body = b"BT /F1 40 Tf 60 600 Td (VALID TO 2099) Tj ET"
+    obj = b"%d 1 obj\n<< /Length %d >>\nstream\n%s\nendstream\nendobj\n" % (number, len(body), body)
+    at = genuine.rfind(b"\nxref\n") + 1
+    tail = genuine[at:].replace(
+        b"0 1\n0000000000 65535 f \n",
+        b"0 1\n0000000000 65535 f \n%d 1\n%010d 00001 n \n" % (number, at),
+        1,
+    )
+    shadowed = re.sub(
+        rb"startxref\n\d+\n%%EOF\n$",
+        b"startxref\n%d\n%%%%EOF\n" % (at + len(obj)),
+        genuine[:at] + obj + tail,
+    )
+    assert finding(shadowed, signed_revision(genuine)).code == "content_changed"
+
+
+def test_a_visible_timestamp_field_is_an_added_annotation(genuine, shared_signer):
+    """Anyone may get the agency's TSA to stamp: a stamp revision must not paint anything."""
+    refreshed = refresh_lta(genuine, shared_signer)
+    last_stamp = refreshed.rfind(b"/Rect [ 0 0 0 0 ]")
+    assert last_stamp > len(genuine)
+    visible = (
+        refreshed[:last_stamp]
+        + b"/Rect [ 0 0 9 9 ]"
+        + refreshed[last_stamp + len(b"/Rect [ 0 0 9 9 ]") :]
+    )
+    assert finding(visible, signed_revision(genuine)).code == "annotation_added"
