@@ -21,6 +21,34 @@ bp = Blueprint("opendata", __name__)
 MIMETYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
 
 
+def _sent(fmt: str, now: datetime) -> tuple[files.ExportFile, Response]:
+    """The current export as a response: its file is open before anything is sent.
+
+    Between ``ensure`` and the open another worker may prune the file (a newer
+    version was built): then the newer one is found and sent instead. Once
+    open, a prune cannot cut the download short.
+    """
+    settings = current.settings()
+    for attempt in range(3):
+        built = files.ensure(
+            current.database(), settings.instance, fmt, now, files.Publication.of(settings)
+        )
+        try:
+            return built, send_file(
+                built.path,
+                mimetype=MIMETYPES[fmt],
+                as_attachment=True,
+                download_name=f"registry-{built.day.replace('-', '')}.{fmt}",
+                etag=built.etag,
+                conditional=True,
+                max_age=300,
+            )
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
 @bp.get("/exports/registry.<any(csv, json):fmt>")
 def export(fmt: str) -> Response:
     """The whole register, as a file built once per register version.
@@ -32,11 +60,8 @@ def export(fmt: str) -> Response:
     does a build that fails on disk.
     """
     now = datetime.now(UTC)
-    settings = current.settings()
     try:
-        built = files.ensure(
-            current.database(), settings.instance, fmt, now, files.Publication.of(settings)
-        )
+        built, response = _sent(fmt, now)
     except files.ExportPending:
         return _not_now(
             "export_pending",
@@ -51,15 +76,6 @@ def export(fmt: str) -> Response:
             _("The export cannot be made just now"),
             _("It could not be written on the server. Please try again in a minute."),
         )
-    response = send_file(
-        built.path,
-        mimetype=MIMETYPES[fmt],
-        as_attachment=True,
-        download_name=f"registry-{built.day.replace('-', '')}.{fmt}",
-        etag=built.etag,
-        conditional=True,
-        max_age=300,
-    )
     response.cache_control.public = True
     response.headers["X-Register-Version"] = built.tag
     if built.stale_for is not None:
