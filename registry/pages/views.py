@@ -270,10 +270,15 @@ def certificate_pdf(number: str) -> Any:
 
 @bp.get("/status/list")
 def status_list() -> Any:
-    """The signed status list (COSE_Sign1), fetched whole by offline verifiers."""
-    data, as_of = signed_status_list(
-        current.session(), get_pki(), current.settings().agency_short, datetime.now(UTC)
-    )
+    """The signed status list (COSE_Sign1), fetched whole by offline verifiers.
+
+    Read from the primary, never a replica: the list is signed "as of" now, and
+    offline verifiers keep it, so it must not carry a lagging replica's statuses.
+    """
+    with current.database().session() as session:
+        data, as_of = signed_status_list(
+            session, get_pki(), current.settings().agency_short, datetime.now(UTC)
+        )
     response = Response(data, mimetype="application/cose")
     response.headers["Content-Disposition"] = 'attachment; filename="status-list.cose"'
     response.last_modified = as_of
