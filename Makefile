@@ -15,7 +15,7 @@ PUBLIC_URL ?= $(or $(ACCREDIT_PUBLIC_URL),http://$(HOST):$(PORT))
 # certutil (NSS) and the browser. Kept in this one list.
 SYSTEM_DEPS := poppler-utils qpdf softhsm2 libnss3-tools chromium wrk
 
-.PHONY: setup run test bench fuzz speedups-proof verifier-coverage fuzz-atheris lint format system-deps screenshots translations clean
+.PHONY: setup run test bench soak fuzz speedups-proof verifier-coverage fuzz-atheris lint format system-deps screenshots translations clean
 
 $(STAMP): setup.cfg pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -84,6 +84,10 @@ fuzz-atheris: setup system-deps
 
 bench: setup system-deps
 	$(BIN)/python -m tests.bench $(BENCH_ARGS)
+
+# Not part of `make test`: SOAK_SECONDS (default 600) under 64 connections (tests/soak).
+soak: setup system-deps
+	SOAK_SECONDS=$${SOAK_SECONDS:-600} $(BIN)/python -m tests.soak
 
 screenshots: setup
 	$(BIN)/python -m tests.screenshots screenshots

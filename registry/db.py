@@ -179,18 +179,25 @@ class Unanswered(psycopg.OperationalError):
 class Bound:
     """One engine's limit on each wait for the server, and when it last went unanswered.
 
-    A frozen server costs the first request that meets it the limit; for the
-    next ``HOLD_SECONDS`` every connection and query on the engine fails at
-    once (each worker would otherwise pay the limit again per pooled
-    connection), and then one is tried again: recovery needs no restart.
+    A frozen server costs the first request that meets it the limit (and a
+    server that refuses connections, its refusal); for the next
+    ``HOLD_SECONDS`` every connection and query on the engine fails at once
+    (each worker would otherwise pay the limit again per pooled connection),
+    and then one is tried again: recovery needs no restart. A replica that is
+    quiet is passed over for the primary (``Database.public``).
     """
 
     def __init__(self, limit: float) -> None:
         self.limit = limit
         self.quiet_until = 0.0
 
+    @property
+    def quiet(self) -> bool:
+        """Whether the server failed to answer (or to connect) within the last hold."""
+        return time.monotonic() < self.quiet_until
+
     def check(self) -> None:
-        if time.monotonic() < self.quiet_until:
+        if self.quiet:
             raise Unanswered(f"the database did not answer within {self.limit:g} s just now")
 
     def trip(self) -> None:
@@ -215,7 +222,7 @@ class BoundedConnection(psycopg.Connection[Any]):
         bound.check()
         try:
             connection = cls.connect(*args, **kwargs)
-        except psycopg.errors.ConnectionTimeout:
+        except psycopg.OperationalError:  # refused, timed out, shutting down...
             bound.trip()
             raise
         connection.bound = bound
@@ -366,8 +373,18 @@ class Database:
 
         The replica lags the primary by its replay delay; what the public sees is
         then the register as the replica has it, a state the primary did commit.
+        A replica that just failed to answer (``Bound.quiet``) is passed over for
+        the primary until it is tried again: the request that met the failure got
+        a stale copy or a 503, the ones after it are answered.
         """
-        return self.replica if self.replica is not None else self
+        if self.replica is None or self.replica.quiet():
+            return self
+        return self.replica
+
+    def quiet(self) -> bool:
+        """Whether this database failed to answer just now (PostgreSQL web engines only)."""
+        bound = _bounds.get(self.engine)
+        return bound is not None and bound.quiet
 
     @classmethod
     def bound_to(cls, connection: Connection) -> Database:

@@ -21,6 +21,7 @@ import pytest
 from flask import Flask
 
 from registry.accounts.services import add_staff
+from registry.certificates.issuance import find_accreditation
 from registry.register.status import EventKind
 from registry.settings import SettingsError, from_environ
 from registry.staff.models import StaffRole
@@ -89,6 +90,8 @@ def test_public_reads_follow_the_replica_staff_see_their_own_writes(
     )
     assert current.database(app).replica is not None
     number = valid_numbers(app)[0]
+    with current.database(app).session() as session:
+        cab = find_accreditation(session, number).cab_id
     caught_up(primary, replica)
     public = app.test_client()
     before, etag = status_of(public, number)
@@ -118,6 +121,17 @@ def test_public_reads_follow_the_replica_staff_see_their_own_writes(
     caught_up(primary, replica)
     after, new_etag = status_of(public, number)
     assert after == "suspended" and new_etag != etag
+
+    # The replica stops: the request that meets it gets the last copy (or a 503);
+    # the public is then answered by the primary, until the replica is tried again.
+    replica.stop()
+    first = public.get(f"/cab/{cab}", headers={"Accept": "application/json"})
+    assert first.status_code in (200, 503) and ("Warning" in first.headers) == (
+        first.status_code == 200
+    )
+    answer = public.get(f"/api/v1/accreditations/{number}")
+    assert answer.status_code == 200 and "Warning" not in answer.headers
+    assert answer.get_json()["accreditation"]["status"] == "suspended"
 
 
 def test_only_the_public_s_reads_go_to_the_replica(app: Flask) -> None:
