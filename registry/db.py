@@ -109,6 +109,11 @@ CONNECT_TIMEOUT = 5
 BUSY_TIMEOUT = 10
 #: ``statement_timeout`` is the budget less this (milliseconds); see ``make_engine``.
 STATEMENT_GRACE_MS = 250
+#: A write transaction's budget (seconds), longer than a read's: writers queue on the
+#: register's lock (``version.lock``), and an issuance renders and signs under it
+#: (0.3 s warm, 2-3 s for a process's first), so the writer behind it waits that long
+#: as a matter of course. Below gunicorn's 30 s worker timeout.
+WRITE_TIMEOUT = 15
 
 
 def make_engine(url: str, timeout: int | None = None, **kwargs: Any) -> Engine:
@@ -216,6 +221,12 @@ class BoundedConnection(psycopg.Connection[Any]):
     """
 
     bound: Bound
+    #: While set (a write transaction, ``Database.transaction``), the limit instead.
+    widened: float | None = None
+
+    @property
+    def limit(self) -> float:
+        return self.widened or self.bound.limit
 
     @classmethod
     def open(cls, bound: Bound, *args: Any, **kwargs: Any) -> BoundedConnection:
@@ -231,7 +242,7 @@ class BoundedConnection(psycopg.Connection[Any]):
     def wait(self, gen: Any, interval: float = 0.1, timeout: float | None = None) -> Any:
         try:
             self.bound.check()
-            return super().wait(gen, interval, self.bound.limit if timeout is None else timeout)
+            return super().wait(gen, interval, self.limit if timeout is None else timeout)
         except Unanswered:
             self.pgconn.finish()
             raise
@@ -239,7 +250,7 @@ class BoundedConnection(psycopg.Connection[Any]):
         except psycopg.errors._WaitTimeout as exc:
             self.bound.trip()
             self.pgconn.finish()
-            raise Unanswered(f"the database did not answer within {self.bound.limit:g} s") from exc
+            raise Unanswered(f"the database did not answer within {self.limit:g} s") from exc
 
 
 #: Each web engine's ``Bound`` on PostgreSQL, for ``Database.peek``'s own connections.
@@ -301,11 +312,12 @@ def _tune_sqlite(engine: Engine, busy_timeout: int) -> None:
             keep_private(path)  # before SQLite opens (and perhaps creates) the file
 
     @sa_event.listens_for(engine, "connect")
-    def _connect(dbapi_connection: Any, _record: Any) -> None:
+    def _connect(dbapi_connection: Any, record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute(f"PRAGMA busy_timeout = {busy_timeout * 1000}")
+        record.info["busy_timeout"] = busy_timeout
         if engine.url.database not in (None, "", ":memory:"):
             cursor.execute("PRAGMA journal_mode = WAL")
             cursor.execute("PRAGMA synchronous = NORMAL")
@@ -313,7 +325,13 @@ def _tune_sqlite(engine: Engine, busy_timeout: int) -> None:
 
     @sa_event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        writing = connection.get_execution_options().get(WRITE)
+        writing = bool(connection.get_execution_options().get(WRITE))
+        # A writer waits for the writer before it as long as a write may take;
+        # a reader (WAL: it waits only for recovery) keeps the request's budget.
+        wait = max(busy_timeout, WRITE_TIMEOUT) if writing else busy_timeout
+        if connection.info.get("busy_timeout") != wait:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {wait * 1000}")
+            connection.info["busy_timeout"] = wait
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
@@ -404,6 +422,11 @@ class Database:
         On SQLite it begins IMMEDIATE, so a second writer waits for the first
         (``busy_timeout``) instead of failing with "database is locked" at its
         first write, when its read snapshot can no longer become a write.
+
+        Every wait in it is bounded by ``WRITE_TIMEOUT``, not the request's read
+        budget: two issuances decided at the same moment on PostgreSQL made the
+        second wait 2-3 s for the register's lock, past the 2 s budget, and it
+        failed with "canceling statement due to statement timeout".
         """
         if self.connection is not None:
             bound = Session(
@@ -414,9 +437,16 @@ class Database:
             with bound, bound.begin():
                 yield bound
             return
-        with self.session() as session, session.begin():
-            session.connection(execution_options={WRITE: True})
-            yield session
+        with self.session() as session:
+            widened: BoundedConnection | None = None
+            try:
+                with session.begin():
+                    connection = session.connection(execution_options={WRITE: True})
+                    widened = _widen_for_writing(connection)
+                    yield session
+            finally:
+                if widened is not None:
+                    widened.widened = None
 
     @contextmanager
     def snapshot(self) -> Iterator[Session]:
@@ -483,6 +513,23 @@ class Database:
                         raise DBAPIError.instance(sql, None, exc, dbapi_error) from exc
                     raise
         raise AssertionError("unreachable")
+
+
+def _widen_for_writing(connection: Connection) -> BoundedConnection | None:
+    """Give a PostgreSQL write transaction ``WRITE_TIMEOUT``, on the server and on our side.
+
+    ``SET LOCAL`` ends with the transaction; the caller clears ``widened`` once
+    the transaction has ended (its COMMIT is bounded by the write budget too).
+    """
+    if connection.dialect.name != "postgresql":
+        return None  # SQLite: its begin listener widens busy_timeout
+    raw = connection.connection.dbapi_connection
+    if not isinstance(raw, BoundedConnection):
+        return None  # no request budget (the CLI, migrations): nothing to widen
+    statement = max(raw.bound.limit, WRITE_TIMEOUT) * 1000 - STATEMENT_GRACE_MS
+    connection.exec_driver_sql(f"SET LOCAL statement_timeout = {statement:.0f}")
+    raw.widened = max(raw.bound.limit, WRITE_TIMEOUT)
+    return raw
 
 
 def _peek_connection(engine: Engine) -> Any:

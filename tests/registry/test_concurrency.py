@@ -8,6 +8,7 @@ SQLite (writers queue: BEGIN IMMEDIATE and the busy timeout) and PostgreSQL
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -21,6 +22,7 @@ from registry.changes import DEVELOPMENT, AuditEntry
 from registry.pki.material import get_document_signer
 from registry.register.status import EventKind
 from registry.staff.models import StaffUser
+from registry import version
 from registry.web import current
 
 from ..conftest import BACKENDS
@@ -88,6 +90,31 @@ def test_two_issuances_at_the_same_moment_both_succeed(instance):
             select(func.count()).where(AuditEntry.action == "certificate.issue")
         )
         assert issued == 4 * ROUNDS
+
+
+def test_a_writer_waits_for_a_slow_writer_past_the_read_budget(instance):
+    """Writers queue on the register's lock longer than a page may wait for the database.
+
+    CI found this: on a loaded machine an issuance held the lock 2-3 s, and the
+    issuance behind it was cancelled by the 2 s statement timeout of a request.
+    """
+    database = current.database(instance)
+    budget = current.settings(instance).database_timeout
+    held = threading.Event()
+
+    def slow() -> None:
+        with database.transaction() as session:
+            version.lock(session)
+            held.set()
+            time.sleep(budget + 1)  # a long issuance, under the lock
+
+    def behind() -> None:
+        assert held.wait(10)
+        with database.transaction() as session:
+            version.lock(session)
+            version.bump(session, datetime.now(UTC))
+
+    assert at_once(slow, behind) == []
 
 
 def test_two_decisions_at_the_same_moment_both_succeed(instance):
