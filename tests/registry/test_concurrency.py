@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
+from registry import version
 from registry.acts.decisions import record
 from registry.certificates.issuance import find_accreditation, issue
 from registry.certificates.models import Certificate
@@ -22,7 +23,6 @@ from registry.changes import DEVELOPMENT, AuditEntry
 from registry.pki.material import get_document_signer
 from registry.register.status import EventKind
 from registry.staff.models import StaffUser
-from registry import version
 from registry.web import current
 
 from ..conftest import BACKENDS
