@@ -215,8 +215,10 @@ def main() -> int:
         "ACCREDIT_RATE_LIMIT": "1000000 per minute",
         "PYTHONPATH": str(ROOT),
     }
+    gunicorn = os.environ.get("SOAK_GUNICORN_ARGS", "").split()  # to try other settings
     if os.environ.get("SOAK_RECYCLE") != "1":
-        env["GUNICORN_CMD_ARGS"] = "--max-requests 0"
+        gunicorn.append("--max-requests=0")
+    env["GUNICORN_CMD_ARGS"] = " ".join(gunicorn)
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "accredit"), "run", "--port", str(port)],
         env=env,

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils import generic, misc
 from pyhanko_certvalidator.context import ValidationContext
 from pyhanko_certvalidator.revinfo import validate_ocsp
 from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
@@ -39,6 +39,7 @@ def _library_state() -> list[object]:
     """Every attribute ``enable`` replaces, as the libraries now hold it."""
     return [
         generic.read_hex_string_from_stream,
+        misc._read_until_class,
         vars(NameTypeAndValue)["_ldap_string_prep"],
         vars(RDNSequence)["__eq__"],
         vars(RDNSequence)["hashable"],
@@ -88,6 +89,38 @@ def _outcome(read, data: bytes) -> tuple[object, int]:
 def test_hex_strings_read_as_pyhanko_reads_them(body: bytes, close: bool, tail: bytes) -> None:
     data = b"<" + body + (b">" if close else b"") + tail
     assert _outcome(speedups.read_hex_string, data) == _outcome(speedups._original_hex, data)
+
+
+TOKEN_BYTES = st.sampled_from(list(b"aZ09#.-+ \n\r\t\f\x00()<>[]{}/%\xff") + list(range(256)))
+CLASSES = st.sampled_from(
+    [misc.PDF_WHITESPACE, misc.PDF_WHITESPACE + misc.PDF_DELIMITERS, b"x", b"]\\^-"]
+)
+
+
+def _until(read, class_chars: bytes, data: bytes, start: int, maxchars: int | None) -> object:
+    stream = BytesIO(data)
+    stream.seek(min(start, len(data)))
+    try:
+        result: object = read(class_chars, stream, maxchars)
+    except Exception as exc:
+        result = type(exc).__name__
+    return result, stream.tell()
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    class_chars=CLASSES,
+    # Runs longer than one read (64 bytes) of the fast path, and short ones.
+    data=st.lists(st.one_of(TOKEN_BYTES, st.just(ord("a"))), max_size=300).map(bytes),
+    start=st.integers(0, 310),
+    maxchars=st.one_of(st.none(), st.integers(-1, 200)),
+)
+def test_tokens_read_as_pyhanko_reads_them(
+    class_chars: bytes, data: bytes, start: int, maxchars: int | None
+) -> None:
+    """Same bytes, same end-of-stream flag, same position after: names, numbers, headers."""
+    fast = _until(speedups.read_until_class, class_chars, data, start, maxchars)
+    assert fast == _until(speedups._original_until_class, class_chars, data, start, maxchars)
 
 
 def test_a_long_signature_contents_string(installed) -> None:
@@ -361,13 +394,14 @@ def test_importing_the_verifier_changes_no_library() -> None:
     _fresh_python(
         """
         from asn1crypto.x509 import NameTypeAndValue, RDNSequence
-        from pyhanko.pdf_utils import generic
+        from pyhanko.pdf_utils import generic, misc
         from pyhanko_certvalidator.revinfo import validate_ocsp
         from pyhanko_certvalidator.sig_validate import DefaultSignatureValidator
 
         def state():
             return [
                 generic.read_hex_string_from_stream,
+                misc._read_until_class,
                 vars(NameTypeAndValue)["_ldap_string_prep"],
                 vars(RDNSequence)["__eq__"],
                 vars(RDNSequence)["hashable"],
