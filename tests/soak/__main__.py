@@ -12,6 +12,13 @@ socket errors, failed writes; target 0), the QR page's p99 latency (target
 <= 100 ms) and the workers' memory growth after the warm-up (the first sixth of
 the run; target <= 10 %).
 
+Then (``SOAK_PATHS``, default 200,000; 0 skips it) the same server answers that
+many unique paths, each asked once: unknown certificate numbers, junk QR
+tokens, unknown accreditation numbers, and real record pages each with a
+scope filter of its own (a 200 the page cache does keep). The workers' memory
+after them, against before, must grow by no more than the page cache's budget
+(64 MiB): the cache counts its keys and headers, and drops what it cannot hold.
+
 Worker recycling (``max_requests`` in ``registry/cli/gunicorn_config.py``) is
 turned off for the run (``SOAK_RECYCLE=1`` keeps it): it would hide a leak by
 replacing the worker, which is what this run is meant to see. Rate limits are
@@ -20,6 +27,7 @@ raised for the run: every connection comes from 127.0.0.1, one client.
 
 from __future__ import annotations
 
+import http.client
 import json
 import os
 import re
@@ -29,7 +37,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -45,6 +55,9 @@ BODIES = int(os.environ.get("SOAK_BODIES", "200"))
 SEARCHES = ["rice", "ข้าว", "shrimp", "กุ้ง", "steel", "lead", "gloves", "Bangkok", "ISO 15189"]
 #: Connections per load: 64 in all.
 LOADS = {"qr": 32, "records": 16, "search": 16}
+PATHS = int(os.environ.get("SOAK_PATHS", "200000"))
+#: The page cache's budget per worker (``PageCacheMiddleware``'s default).
+CACHE_BUDGET_MB = 64
 
 WRITER = """
 import json, sys, time
@@ -194,6 +207,71 @@ def figures(output: str) -> dict[str, Any]:
     }
 
 
+def unique_path(n: int, numbers: list[str]) -> str:
+    """The ``n``-th of the unique paths: three kinds nothing stores, one that is kept."""
+    kind = n % 4
+    if kind == 0:
+        return f"/c/Testing-{n:07}/R{n % 9 + 1}"
+    if kind == 1:
+        return f"/V/{n:08x}junk"
+    if kind == 2:
+        return f"/a/Calibration-{n:07}"
+    return f"/a/{numbers[n % len(numbers)]}?q=w{n}"
+
+
+def ask_unique_paths(port: int, count: int, numbers: list[str]) -> dict[str, int]:
+    """Ask each of ``count`` unique paths once, from 8 threads; count the answers by status."""
+    statuses: Counter[str] = Counter()
+    lock = threading.Lock()
+    turns = iter(range(count))
+
+    def client() -> None:
+        seen: Counter[str] = Counter()
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        for n in iter(lambda: next(turns, None), None):
+            try:
+                connection.request("GET", unique_path(n, numbers))
+                answer = connection.getresponse()
+                answer.read()
+                seen[str(answer.status)] += 1
+                if answer.will_close:
+                    connection.close()
+            except (OSError, http.client.HTTPException):
+                seen["socket error"] += 1
+                connection.close()
+        with lock:
+            statuses.update(seen)
+
+    threads = [threading.Thread(target=client) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return dict(statuses)
+
+
+def paths_phase(port: int, master: int, numbers: list[str]) -> tuple[bool, list[str]]:
+    """``SOAK_PATHS`` unique paths; the workers' memory before and after, judged and told."""
+    before = workers_of(master)
+    started = time.monotonic()
+    statuses = ask_unique_paths(port, PATHS, numbers)
+    elapsed = time.monotonic() - started
+    after = workers_of(master)
+    told = [f"\nunique paths: {PATHS} in {elapsed:.0f} s, answers {statuses}"]
+    kept = sorted(set(before) & set(after))
+    growth = [after[p] - before[p] for p in kept]
+    for pid in kept:
+        told.append(f"  worker {pid}: {before[pid]:.0f} MB before, {after[pid]:.0f} MB after")
+    worst = max(growth, default=0.0)
+    failed = sum(v for k, v in statuses.items() if k not in ("200", "400", "404"))
+    told.append(
+        f"  worst growth {worst:+.1f} MB (target <= the page cache's {CACHE_BUDGET_MB} MiB); "
+        f"unexpected answers {failed} (target 0)"
+    )
+    ok = len(kept) == len(after) and worst <= CACHE_BUDGET_MB and failed == 0
+    return ok, told
+
+
 def main() -> int:
     if shutil.which("wrk") is None:
         print("wrk is not installed (Debian package wrk: make system-deps)")
@@ -268,6 +346,9 @@ def main() -> int:
         if writer is not None:
             writes = json.loads(writer.communicate()[0].strip().splitlines()[-1])
         elapsed = time.monotonic() - started
+        paths_ok, paths_told = (
+            paths_phase(port, server.pid, numbers[:20]) if PATHS > 0 else (True, [])
+        )
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -296,8 +377,9 @@ def main() -> int:
         f"\n  errors {errors} (target 0); QR p99 {qr_p99} ms (target <= 100); "
         f"worker memory growth after warm-up {worst:+.1f} % (target <= 10 %)"
     )
+    print("\n".join(paths_told))
     shutil.rmtree(folder, ignore_errors=True)
-    ok = errors == 0 and qr_p99 is not None and qr_p99 <= 100 and worst <= 10
+    ok = errors == 0 and qr_p99 is not None and qr_p99 <= 100 and worst <= 10 and paths_ok
     return 0 if ok else 1
 
 
