@@ -25,11 +25,11 @@ from __future__ import annotations
 import difflib
 import gc
 from array import array
-from collections import OrderedDict, defaultdict, deque
-from collections.abc import Iterable, Iterator
+from collections import Counter, OrderedDict, defaultdict, deque
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import repeat
+from itertools import filterfalse, repeat
 from operator import methodcaller
 from threading import RLock
 from typing import Any
@@ -99,29 +99,50 @@ def iter_bits(bits: int, skip: int, take: int) -> Iterator[int]:
 
 
 class Postings:
-    """Word id -> positions: lists while loading or small, bitmaps once dense."""
+    """Word id -> positions: one position, a short list, or a bitmap once dense.
+
+    Most words of a register are one body's own (its number, its juristic-person
+    id, its name): 200,000 of 210,000 words over 100,000 bodies. Each is kept as
+    its one position, not as a list of one (some 30 MB fewer).
+    """
 
     def __init__(self) -> None:
+        self.single: dict[int, int] = {}
         self.small: dict[int, array[int]] = defaultdict(lambda: array("i"))
         self.dense: dict[int, int] = {}
 
-    def add_all(self, words: Iterable[int], position: int) -> None:
-        """``add`` for each of ``words``, in one pass that runs in C (a full load's postings).
+    def build(self, lists: Sequence[bytes], size: int) -> None:
+        """Every posting at once, from each position's word ids (a full load, from empty).
 
-        Only while nothing is dense yet (a load from empty): every word's list grows.
+        Counted first, so that a word of one body never gets a list; the per-word
+        work (counting, sorting out, appending) runs in C.
         """
-        deque(map(methodcaller("append", position), map(self.small.__getitem__, words)), 0)
+        counts: Counter[int] = Counter()
+        for raw in lists:
+            counts.update(array("i", raw))
+        once = {word for word, n in counts.items() if n == 1}
+        del counts
+        grown: defaultdict[int, array[int]] = defaultdict(lambda: array("i"))
+        for position, raw in enumerate(lists):
+            ids = array("i", raw)
+            self.single.update(zip(filter(once.__contains__, ids), repeat(position)))
+            appending = methodcaller("append", position)
+            deque(map(appending, map(grown.__getitem__, filterfalse(once.__contains__, ids))), 0)
+        for word, found in grown.items():
+            if len(found) > DENSE:
+                self.dense[word] = bits_of(found, size)
+            else:
+                self.small[word] = found
 
     def add(self, word: int, position: int) -> None:
         if word in self.dense:
             self.dense[word] |= 1 << position
-        else:
+        elif word in self.small:
             self.small[word].append(position)
-
-    def compact(self, size: int) -> None:
-        """Turn the lists that grew long into bitmaps (once, after a load)."""
-        for word in [w for w, found in self.small.items() if len(found) > DENSE]:
-            self.dense[word] = bits_of(self.small.pop(word), size)
+        elif word in self.single:
+            self.small[word] = array("i", (self.single.pop(word), position))
+        else:
+            self.single[word] = position
 
     def remove(self, word: int, position: int) -> None:
         if word in self.dense:
@@ -130,6 +151,8 @@ class Postings:
             found = self.small[word]
             if position in found:
                 found.remove(position)
+        elif self.single.get(word) == position:
+            del self.single[word]
 
     def union(self, words: Iterable[int], size: int) -> int:
         bits = 0
@@ -139,6 +162,8 @@ class Postings:
                 bits |= self.dense[word]
             elif word in self.small:
                 scattered += self.small[word]
+            elif word in self.single:
+                scattered.append(self.single[word])
         if scattered:
             bits |= bits_of(scattered, size)
         return bits
@@ -260,10 +285,7 @@ class Snapshot:
                 labels[key] = label
             keys.append(self._keys.setdefault(key, key))
         words, name_words = self.word_ids(row.body), self.word_ids(row.names)
-        if keyed is not None and not self.words.dense and not self.names.dense:
-            self.words.add_all(words, position)
-            self.names.add_all(name_words, position)
-        else:
+        if keyed is None:  # a full load builds the postings at its end, from the entries
             for word in words:
                 self.words.add(word, position)
             for word in name_words:
@@ -397,7 +419,7 @@ def _load_rows(snapshot: Snapshot, session: Session, since: int | None) -> None:
     entries = select(*ENTRY_COLUMNS).execution_options(yield_per=5000)
     facets = select(
         SearchFacet.accreditation_id, SearchFacet.facet, SearchFacet.value, SearchFacet.label_th
-    )
+    ).execution_options(yield_per=5000)  # 760,000 rows over 100,000 bodies: never all at once
     if since is None:
         entries = entries.order_by(SearchEntry.name_en, SearchEntry.accreditation_id)
     else:
@@ -421,8 +443,9 @@ def _load_rows(snapshot: Snapshot, session: Session, since: int | None) -> None:
         snapshot.everything = bits_of(keyed.pop(("", ""), []), size)
         for key, found in keyed.items():
             snapshot.facets[key] = bits_of(found, size)
-        snapshot.words.compact(size)
-        snapshot.names.compact(size)
+        listed = [e for e in snapshot.entries if e is not None]
+        snapshot.words.build([e.words for e in listed], size)
+        snapshot.names.build([e.name_words for e in listed], size)
     snapshot.terms.clear()
 
 
