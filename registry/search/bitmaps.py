@@ -25,11 +25,11 @@ from __future__ import annotations
 import difflib
 import gc
 from array import array
-from collections import Counter, OrderedDict, defaultdict, deque
+from collections import OrderedDict, defaultdict, deque
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from itertools import filterfalse, repeat
+from itertools import repeat
 from operator import methodcaller
 from threading import RLock
 from typing import Any
@@ -63,9 +63,23 @@ LINE_COLUMNS = (
 )
 #: Thai-order buckets: a page in Thai order sorts one bucket's hits, not all of them.
 THAI_BUCKETS = 64
+ONE = ord("1")
+#: ``word_ids``: the ids that are not the placeholder for a new word.
+NOT_NEW = (-1).__ne__
 
 
-def bits_of(positions: Iterable[int], size: int) -> int:
+def bits_of(positions: Sequence[int], size: int) -> int:
+    """The bitmap of ``positions`` (each below ``size``).
+
+    Many positions (a common word, a facet: a load makes 3,000 of these from
+    7.5 million positions) are written as the digits of a binary number and
+    read back by ``int``, both in C; a few are set one at a time.
+    """
+    if len(positions) * 32 > size:
+        digits = bytearray(b"0" * size)
+        deque(map(digits.__setitem__, positions, repeat(ONE)), 0)
+        digits.reverse()  # the highest position is the first digit
+        return int(digits, 2) if digits else 0
     buffer = bytearray((size >> 3) + 1)
     for p in positions:
         buffer[p >> 3] |= 1 << (p & 7)
@@ -111,28 +125,29 @@ class Postings:
         self.small: dict[int, array[int]] = defaultdict(lambda: array("i"))
         self.dense: dict[int, int] = {}
 
-    def build(self, lists: Sequence[bytes], size: int) -> None:
-        """Every posting at once, from each position's word ids (a full load, from empty).
+    def load(self, ids: array[int], new: int, position: int) -> None:
+        """One position's postings during a full load (from empty), in C.
 
-        Counted first, so that a word of one body never gets a list; the per-word
-        work (counting, sorting out, appending) runs in C.
+        The last ``new`` of ``ids`` were first seen here: each gets this position
+        as its one position. The others are appended to their lists, which
+        ``finish_load`` completes with that first position.
         """
-        counts: Counter[int] = Counter()
-        for raw in lists:
-            counts.update(array("i", raw))
-        once = {word for word, n in counts.items() if n == 1}
-        del counts
-        grown: defaultdict[int, array[int]] = defaultdict(lambda: array("i"))
-        for position, raw in enumerate(lists):
-            ids = array("i", raw)
-            self.single.update(zip(filter(once.__contains__, ids), repeat(position)))
-            appending = methodcaller("append", position)
-            deque(map(appending, map(grown.__getitem__, filterfalse(once.__contains__, ids))), 0)
-        for word, found in grown.items():
+        known = len(ids) - new
+        if new:
+            self.single.update(zip(ids[known:], repeat(position)))
+        deque(map(methodcaller("append", position), map(self.small.__getitem__, ids[:known])), 0)
+
+    def finish_load(self, size: int) -> None:
+        """After ``load``: each list gets its first position; long lists become bitmaps."""
+        for word, found in list(self.small.items()):
+            first = self.single.pop(word, None)
+            if first is not None:
+                found.insert(0, first)
             if len(found) > DENSE:
-                self.dense[word] = bits_of(found, size)
-            else:
-                self.small[word] = found
+                self.dense[word] = bits_of(self.small.pop(word), size)
+            elif len(found) == 1:  # first seen by another list (a name's word in a body)
+                self.single[word] = found[0]
+                del self.small[word]
 
     def add(self, word: int, position: int) -> None:
         if word in self.dense:
@@ -234,18 +249,23 @@ class Snapshot:
             self._initials_size = len(self.vocabulary)
         return self._initials
 
-    def word_ids(self, text: str) -> array[int]:
-        """The ids of the text's words, giving new words the next ids.
+    def word_ids(self, text: str) -> tuple[array[int], int]:
+        """The ids of the text's words, and how many of them, the last ones, are new.
 
-        Set difference and ``map`` do the per-word work in C: a full load meets
-        some eight million words, of which only a few hundred thousand are new.
+        ``map`` and set difference do the per-word work in C: a full load meets
+        some eight million words, of which a few hundred thousand are new.
         """
         vocabulary = self.vocabulary
         words = words_of(text)
         ids = array("i", map(vocabulary.get, words, repeat(-1)))
-        if -1 in ids:  # new words: numbered in the order ``words`` gives them
-            ids = array("i", (vocabulary.setdefault(w, len(vocabulary)) for w in words))
-        return ids
+        if -1 not in ids:
+            return ids, 0
+        ids = array("i", filter(NOT_NEW, ids))
+        first = len(vocabulary)
+        for word in words.difference(vocabulary):
+            vocabulary[word] = len(vocabulary)
+        ids.extend(range(first, len(vocabulary)))
+        return ids, len(vocabulary) - first
 
     def place(
         self,
@@ -284,8 +304,11 @@ class Snapshot:
             if key not in labels:
                 labels[key] = label
             keys.append(self._keys.setdefault(key, key))
-        words, name_words = self.word_ids(row.body), self.word_ids(row.names)
-        if keyed is None:  # a full load builds the postings at its end, from the entries
+        (words, new), (name_words, new_names) = self.word_ids(row.body), self.word_ids(row.names)
+        if keyed is not None:  # a full load, from empty: ``finish_load`` completes these
+            self.words.load(words, new, position)
+            self.names.load(name_words, new_names, position)
+        else:
             for word in words:
                 self.words.add(word, position)
             for word in name_words:
@@ -443,9 +466,8 @@ def _load_rows(snapshot: Snapshot, session: Session, since: int | None) -> None:
         snapshot.everything = bits_of(keyed.pop(("", ""), []), size)
         for key, found in keyed.items():
             snapshot.facets[key] = bits_of(found, size)
-        listed = [e for e in snapshot.entries if e is not None]
-        snapshot.words.build([e.words for e in listed], size)
-        snapshot.names.build([e.name_words for e in listed], size)
+        snapshot.words.finish_load(size)
+        snapshot.names.finish_load(size)
     snapshot.terms.clear()
 
 

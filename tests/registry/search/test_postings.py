@@ -1,7 +1,7 @@
 """``Postings``: built at once (a full load) or a word at a time, it answers as a plain set does.
 
-A full load counts first, so that a word of one body is kept as one position,
-a word of many as a bitmap; later changes move a word between the three forms.
+A full load gives a word first seen in one body that one position, and a word
+of many bodies a bitmap; later changes move a word between the three forms.
 Whatever the history, ``union`` must give exactly the positions a naive
 word -> set model gives.
 """
@@ -14,7 +14,7 @@ from collections import defaultdict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from registry.search.bitmaps import DENSE, Postings, iter_bits
+from registry.search.bitmaps import DENSE, Postings, bits_of, iter_bits
 
 SIZE = 200
 WORDS = st.integers(0, 30)
@@ -38,7 +38,12 @@ def test_postings_answer_as_a_set_does(bodies, changes, common) -> None:
         bodies = [body | {0} for body in bodies] * (DENSE // len(bodies) + 2)
         bodies = bodies[:SIZE]
     postings = Postings()
-    postings.build([array("i", sorted(body)).tobytes() for body in bodies], SIZE)
+    seen: set[int] = set()
+    for position, body in enumerate(bodies):  # as a full load meets them: new words last
+        new = sorted(body - seen)
+        postings.load(array("i", sorted(body & seen) + new), len(new), position)
+        seen |= body
+    postings.finish_load(SIZE)
     model: dict[int, set[int]] = defaultdict(set)
     for position, body in enumerate(bodies):
         for word in body:
@@ -58,3 +63,17 @@ def test_postings_answer_as_a_set_does(bodies, changes, common) -> None:
         assert positions(postings.union([word], SIZE)) == model.get(word, set()), word
     everything = set().union(*model.values())
     assert positions(postings.union(range(401), SIZE)) == everything
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.integers(1, 3000).flatmap(
+        lambda size: st.tuples(st.just(size), st.lists(st.integers(0, size - 1), max_size=400))
+    )
+)
+def test_bitmaps_hold_exactly_their_positions(sized) -> None:
+    """Both ways of making a bitmap (many positions, or a few) set exactly the given bits."""
+    size, found = sized
+    bits = bits_of(found, size)
+    assert positions(bits) == set(found)
+    assert bits.bit_length() <= size
