@@ -35,7 +35,7 @@ from threading import RLock
 from typing import Any
 
 from pythainlp.util import collate
-from sqlalchemy import column, select, table
+from sqlalchemy import Select, column, func, select, table
 from sqlalchemy.orm import Session
 
 from .. import version
@@ -271,14 +271,15 @@ class Snapshot:
         self,
         acc_id: int,
         row: Any,
-        facets: list[tuple[str, str, str]],
+        facets: tuple[tuple[str, str], ...],
         keyed: dict[tuple[str, str], list[int]] | None = None,
     ) -> None:
         """Put one entry's row in, replacing what its position held before.
 
-        During a full load (``keyed`` given) facet positions are collected as
-        lists and turned into bitmaps once at the end; growing a large bitmap
-        one bit at a time copies it every time.
+        ``facets`` are its field and place keys, as ``key`` shares them. During a
+        full load (``keyed`` given) facet positions are collected as lists and
+        turned into bitmaps once at the end; growing a large bitmap one bit at a
+        time copies it every time.
         """
         position = self.positions.get(acc_id)
         if position is None:
@@ -292,18 +293,10 @@ class Snapshot:
         else:
             self._clear(position)
         self.lines.pop(acc_id, None)
-        # Facet keys are shared objects: a million copies of ("field", ...) add up.
-        labels = self.labels
-        keys: list[tuple[str, str]] = []
-        for facet, value, label in [
-            ("programme", row.programme, ""),
-            ("status", row.status, ""),
-            *facets,
-        ]:
-            key = (facet, value)
-            if key not in labels:
-                labels[key] = label
-            keys.append(self._keys.setdefault(key, key))
+        programme, status = self.key("programme", row.programme), self.key("status", row.status)
+        for key in (programme, status):
+            self.labels.setdefault(key, "")
+        keys = (programme, status, *facets)
         (words, new), (name_words, new_names) = self.word_ids(row.body), self.word_ids(row.names)
         if keyed is not None:  # a full load, from empty: ``finish_load`` completes these
             self.words.load(words, new, position)
@@ -315,9 +308,13 @@ class Snapshot:
                 self.names.add(word, position)
         number = row.number.casefold()
         self.numbers[number] = position
-        status = self._keys[("status", row.status)][1]  # one string per status, not per entry
         self.entries[position] = Entry(
-            words.tobytes(), name_words.tobytes(), tuple(keys), number, status, row.recheck_on
+            words.tobytes(),
+            name_words.tobytes(),
+            keys,
+            number,
+            status[1],  # one string per status, not one per entry
+            row.recheck_on,
         )
         self.statuses.pop(acc_id, None)
         if row.recheck_on is not None and (self.next_due is None or row.recheck_on < self.next_due):
@@ -331,6 +328,11 @@ class Snapshot:
         for key in keys:
             self.facets[key] |= bit
         self.everything |= bit
+
+    def key(self, facet: str, value: str) -> tuple[str, str]:
+        """The one shared ``(facet, value)`` object: a million copies of one key add up."""
+        key = (facet, value)
+        return self._keys.setdefault(key, key)
 
     def _clear(self, position: int) -> None:
         old = self.entries[position]
@@ -365,12 +367,12 @@ class Snapshot:
             status, recheck_on = fresh[acc_id]
             if status != entry.status:
                 bit = 1 << position
-                old, new = ("status", entry.status), ("status", status)
+                old, new = ("status", entry.status), self.key("status", status)
                 self.facets[old] &= ~bit
-                self.facets[self._keys.setdefault(new, new)] |= bit
+                self.facets[new] |= bit
                 self.labels.setdefault(new, "")
                 entry.facets = tuple(new if k == old else k for k in entry.facets)
-                entry.status = status
+                entry.status = new[1]
                 self.statuses[acc_id] = status
             entry.recheck_on = recheck_on
         upcoming = [e.recheck_on for e in self.entries if e is not None and e.recheck_on]
@@ -440,24 +442,17 @@ def _load(snapshot: Snapshot, session: Session, since: int | None) -> None:
 
 def _load_rows(snapshot: Snapshot, session: Session, since: int | None) -> None:
     entries = select(*ENTRY_COLUMNS).execution_options(yield_per=5000)
-    facets = select(
-        SearchFacet.accreditation_id, SearchFacet.facet, SearchFacet.value, SearchFacet.label_th
-    ).execution_options(yield_per=5000)  # 760,000 rows over 100,000 bodies: never all at once
+    changed = None
     if since is None:
         entries = entries.order_by(SearchEntry.name_en, SearchEntry.accreditation_id)
     else:
         changed = select(SearchEntry.accreditation_id).where(SearchEntry.version > since)
         entries = entries.where(SearchEntry.version > since)
-        facets = facets.where(SearchFacet.accreditation_id.in_(changed))
-    by_entry: dict[int, list[tuple[str, str, str]]] = defaultdict(list)
-    shared: dict[tuple[str, str, str], tuple[str, str, str]] = {}
-    for acc_id, *found in session.execute(facets):
-        key = tuple(found)
-        by_entry[acc_id].append(shared.setdefault(key, key))  # type: ignore[arg-type]
+    by_entry = _facets_by_entry(snapshot, session, changed)
     keyed: dict[tuple[str, str], list[int]] | None = defaultdict(list) if since is None else None
     names_th: list[str] = []
     for row in session.execute(entries):
-        snapshot.place(row.accreditation_id, row, by_entry.get(row.accreditation_id, []), keyed)
+        snapshot.place(row.accreditation_id, row, by_entry.get(row.accreditation_id, ()), keyed)
         names_th.append(row.name_th)
     if keyed is not None:
         _rank_in_thai(snapshot, names_th)
@@ -469,6 +464,51 @@ def _load_rows(snapshot: Snapshot, session: Session, since: int | None) -> None:
         snapshot.words.finish_load(size)
         snapshot.names.finish_load(size)
     snapshot.terms.clear()
+
+
+#: Between a facet and its value, and between one entry's facets, in ``_facets_by_entry``.
+UNIT, RECORD = "\x1f", "\x1e"
+
+
+def _facets_by_entry(
+    snapshot: Snapshot, session: Session, changed: Select[Any] | None
+) -> dict[int, tuple[tuple[str, str], ...]]:
+    """Each entry's facet keys (of ``changed`` entries, or all), the labels noted on the way.
+
+    Over 100,000 bodies there are 760,000 facet rows but some sixty distinct
+    facets: the database joins each entry's facets into one string, which is cut
+    and looked up here, instead of 760,000 rows each made into objects. A value
+    that holds a separator (a register's own data, but never trusted) fails the
+    lookup, and that entry's facets are read row by row.
+    """
+    distinct = select(SearchFacet.facet, SearchFacet.value, func.max(SearchFacet.label_th))
+    joined = select(
+        SearchFacet.accreditation_id,
+        func.aggregate_strings(SearchFacet.facet + UNIT + SearchFacet.value, RECORD),
+    )
+    if changed is not None:
+        distinct = distinct.where(SearchFacet.accreditation_id.in_(changed))
+        joined = joined.where(SearchFacet.accreditation_id.in_(changed))
+    known: dict[str, tuple[str, str]] = {}
+    for facet, value, label in session.execute(
+        distinct.group_by(SearchFacet.facet, SearchFacet.value)
+    ):
+        key = snapshot.key(facet, value)
+        snapshot.labels[key] = label
+        known[f"{facet}{UNIT}{value}"] = key
+    found: dict[int, tuple[tuple[str, str], ...]] = {}
+    statement = joined.group_by(SearchFacet.accreditation_id).execution_options(yield_per=5000)
+    for acc_id, packed in session.execute(statement):
+        keys = tuple(map(known.get, packed.split(RECORD)))
+        if None in keys:
+            rows = session.execute(
+                select(SearchFacet.facet, SearchFacet.value).where(
+                    SearchFacet.accreditation_id == acc_id
+                )
+            )
+            keys = tuple(snapshot.key(facet, value) for facet, value in rows)
+        found[acc_id] = keys  # type: ignore[assignment]
+    return found
 
 
 class Snapshots:

@@ -183,6 +183,22 @@ def test_facets_count_under_every_filter_but_their_own(db):
     assert [h.number for h in micro.hits] == [b.number]
 
 
+def test_a_facet_value_holding_the_index_separators_is_still_its_own(db):
+    """The index joins an entry's facets with control characters; a value may hold them."""
+    session, staff = db
+    word = token()
+    odd = ("Chon\x1eBuri\x1fEast", "ชล\x1eบุรี")
+    a = body(session, staff, name_en=f"{word} A", name_th="ก", province=odd)
+    body(session, staff, name_en=f"{word} B", name_th="ข")
+    session.commit()
+    result = search(session, SearchQuery(text=word), NOW)
+    places = {f.value: (f.count, f.label_th) for f in result.facets["province"]}
+    assert places[odd[0]] == (1, odd[1])
+    assert places["Bangkok"] == (1, "กรุงเทพมหานคร")
+    only = search(session, SearchQuery(text=word, province=odd[0]), NOW)
+    assert [h.number for h in only.hits] == [a.number]
+
+
 def test_pages_split_the_results_without_overlap(db):
     session, staff = db
     word = token()
