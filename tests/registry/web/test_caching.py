@@ -63,6 +63,22 @@ def test_accounted_size_counts_key_and_headers():
     assert cache.used == entry_size(key, value) and len(cache) == 1
 
 
+def test_a_newer_version_of_a_page_replaces_the_older_one():
+    """The register moves on every decision: old versions' copies are dead weight."""
+    cache = PageCache(10_000_000)
+    other = ("/a/Testing-0002", "", "en", "v1")
+    cache.put(other, stored(b"b" * 100))
+    for version in range(1, 50):
+        key = ("/a/Testing-0001", "", "en", f"v{version}")
+        cache.put(key, stored(b"a" * 100))
+        assert cache.get(key) is not None
+    assert len(cache) == 2
+    assert cache.get(("/a/Testing-0001", "", "en", "v48")) is None
+    assert cache.newest(("/a/Testing-0001", "", "en")) is cache.get(key)
+    assert cache.get(other) is not None  # another page keeps its copy
+    assert cache.used == sum(entry_size(k, cache.get(k)) for k in (key, other))
+
+
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     app = demo_instance(tmp_path_factory.mktemp("cache"), 5, RATE_LIMIT="1000 per minute")
