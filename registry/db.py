@@ -520,6 +520,8 @@ def _widen_for_writing(connection: Connection) -> BoundedConnection | None:
 
     ``SET LOCAL`` ends with the transaction; the caller clears ``widened`` once
     the transaction has ended (its COMMIT is bounded by the write budget too).
+    A server frozen before the write still costs only the read budget: the
+    pool's pre-ping and this ``SET LOCAL`` are asked under it.
     """
     if connection.dialect.name != "postgresql":
         return None  # SQLite: its begin listener widens busy_timeout
