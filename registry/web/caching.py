@@ -44,6 +44,8 @@ from .negotiation import json_wanted
 from .problems import UNAVAILABLE
 
 MAX_AGE = 60
+#: Each worker's page cache, keys and headers counted: ``make soak`` holds a worker to it.
+PAGE_CACHE_BYTES = 64 * 1024 * 1024
 #: Responses worth keeping; anything else is rendered every time. Not 404 or 400:
 #: an unknown certificate number (or a junk QR token) is a new path each time,
 #: and stored one by one they would push every real page out of the cache.
@@ -171,7 +173,7 @@ class PageCache:
 class PageCacheMiddleware:
     """Serves stored pages before Flask; stores what ``public_page`` views marked."""
 
-    def __init__(self, app: Flask, max_bytes: int = 64 * 1024 * 1024) -> None:
+    def __init__(self, app: Flask, max_bytes: int = PAGE_CACHE_BYTES) -> None:
         self.app = app
         self.wsgi_app = app.wsgi_app
         self.cache = PageCache(max_bytes)

@@ -45,6 +45,8 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 from urllib.request import urlopen
 
+from registry.web.caching import PAGE_CACHE_BYTES
+
 from ..documents import demo_instance, issue_certificates, valid_numbers
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,8 +58,7 @@ SEARCHES = ["rice", "ข้าว", "shrimp", "กุ้ง", "steel", "lead", "
 #: Connections per load: 64 in all.
 LOADS = {"qr": 32, "records": 16, "search": 16}
 PATHS = int(os.environ.get("SOAK_PATHS", "200000"))
-#: The page cache's budget per worker (``PageCacheMiddleware``'s default).
-CACHE_BUDGET_MB = 64
+CACHE_BUDGET_MB = PAGE_CACHE_BYTES // (1024 * 1024)
 
 WRITER = """
 import json, sys, time
