@@ -35,10 +35,17 @@ class Version:
     changed_at: datetime
     #: The Bangkok day: derived statuses (expiry, end of suspension) move with it.
     day: str
+    #: None for the whole register's version; the body's for one body's (``of_body``).
+    cab_id: int | None = None
+    #: The log's signed size, while one of the body's leaves is not yet in it.
+    signed: int | None = None
 
     @property
     def tag(self) -> str:
-        return f"{self.number}-{self.day}"
+        if self.cab_id is None:
+            return f"{self.number}-{self.day}"
+        waiting = "" if self.signed is None else f"-log{self.signed}"
+        return f"b{self.cab_id}{waiting}:{self.number}-{self.day}"
 
     @property
     def last_modified(self) -> datetime:
@@ -77,10 +84,56 @@ VERSION_SQL = "SELECT version, changed_at FROM register_state WHERE id = 1"
 def peek(database: Database, now: datetime) -> Version:
     """The version from one tiny query on a kept connection: every public page asks it."""
     number, at = database.peek(VERSION_SQL)
+    return Version(number=number, changed_at=_utc(at), day=local_date(now).isoformat())
+
+
+#: One body's version: the newest register version that touched any of its
+#: accreditations (``changes.record`` reindexes exactly those, stamped with the
+#: version), the register's last change, the log's signed size and the body's
+#: newest leaf. ``{cab}`` is an int, formatted in.
+BODY_SQL = (
+    "SELECT (SELECT max(version) FROM search_entry WHERE cab_id = {cab}),"
+    " (SELECT changed_at FROM register_state WHERE id = 1),"
+    " (SELECT max(size) FROM log_checkpoint),"
+    " (SELECT max(c.log_index) FROM certificate c JOIN accreditation a"
+    " ON a.id = c.accreditation_id WHERE a.cab_id = {cab}),"
+    " (SELECT max(e.log_index) FROM status_event e JOIN accreditation a"
+    " ON a.id = e.accreditation_id WHERE a.cab_id = {cab})"
+)
+
+
+def of_body(database: Database, cab_id: int, now: datetime) -> Version | None:
+    """The version of what one body's pages show, or None when it has no entry.
+
+    A record or QR page shows one body: its accreditations, their events and
+    certificates. Keyed on the whole register's version, every such page was
+    thrown away by every change anywhere (a change a second made the soak's QR
+    p99 205 ms with nothing else to do). Every public change names the
+    accreditations whose answer it changes (``Change.accreditations``), and
+    their search entries carry its version; so a body's pages move only when
+    one of its own entries does. They also show an inclusion-proof link for
+    each leaf the log's signed checkpoint covers: while a leaf of the body is
+    not yet covered, the signed size is part of the version, so the link
+    appears with the checkpoint that covers it.
+    """
+    number, at, signed, certificate, event = database.peek(BODY_SQL.format(cab=int(cab_id)))
+    if number is None:
+        return None
+    leaves = [i for i in (certificate, event) if i is not None]
+    covered = not leaves or (signed is not None and signed > max(leaves))
+    return Version(
+        number=number,
+        changed_at=_utc(at),
+        day=local_date(now).isoformat(),
+        cab_id=int(cab_id),
+        signed=None if covered else signed or 0,
+    )
+
+
+def _utc(at: datetime | str) -> datetime:
     if isinstance(at, str):  # SQLite hands back text
         at = datetime.fromisoformat(at)
-    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
-    return Version(number=number, changed_at=at, day=local_date(now).isoformat())
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
 def current(session: Session, now: datetime) -> Version:

@@ -33,7 +33,7 @@ from ..register.status import PUBLIC_STATUSES
 from ..search.query import MAX_PAGE, SearchQuery, SearchRefused, search
 from ..search.text import marks
 from ..web import current
-from ..web.caching import public_page
+from ..web.caching import public_page, shows_body
 from ..web.i18n import agency_name, current_lang
 from ..web.negotiation import respond, wants_json
 from ..web.parameters import whole_number
@@ -105,6 +105,7 @@ def cab(cab_id: int) -> Any:
             _("No such body in the register"),
             _("Search the register by name, number or test."),
         )
+    shows_body(cab_id)
     return respond(data, "cab.html")
 
 
@@ -132,6 +133,7 @@ def accreditation(number: str) -> Any:
             _("No accreditation numbered %(number)s", number=number[:40]),
             _("Check the number, for example Testing-0123, or search the register."),
         )
+    shows_body(data["cab"]["id"])
     return respond(data, "accreditation.html")
 
 
@@ -167,6 +169,7 @@ def show_answer(number: str) -> Any:
     if cert is None:
         return None
     answer = answer_for(session, cert, datetime.now(UTC))
+    shows_body(cert.accreditation.cab_id)
     # The phone that scanned the QR code abroad needs to know the report is recognised there.
     recognition = recognition_json(
         current.settings().recognition, [answer.accreditation.programme.value]

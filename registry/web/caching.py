@@ -32,11 +32,12 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from babel.support import Translations
-from flask import Flask, Response, make_response, request
+from flask import Flask, Response, current_app, make_response, request
 from werkzeug.http import http_date, is_resource_modified, parse_cookie, parse_date
 
 from .. import version
 from ..dates import BANGKOK, format_date_be
+from ..db import Database
 from ..refusals import N_
 from . import current
 from .i18n import choose_locale
@@ -53,6 +54,10 @@ CACHEABLE = frozenset({200})
 #: Headers never replayed from the cache: they belong to one request.
 PER_REQUEST = frozenset({"set-cookie", "date", "content-length"})
 KEY = "accredit.page_key"
+#: The version the middleware keyed the request on, for ``public_page``'s ETag.
+STATE = "accredit.page_version"
+#: The body a page showed (``shows_body``).
+BODY = "accredit.page_body"
 #: Pages served from memory before Flask. Search and the API are left to Flask,
 #: where the rate limiter sees every request.
 SERVED_BEFORE_FLASK = ("/V/", "/v/", "/c/", "/a/", "/cab/", "/feeds/")
@@ -85,6 +90,9 @@ class Stored:
     last_modified: datetime | None
     #: When this copy was rendered: what a stale answer says it is "as of".
     stored_at: datetime | None = None
+    #: The one body the page shows (``shows_body``): its next request is keyed on
+    #: that body's version (``version.of_body``), not on the whole register's.
+    cab_id: int | None = None
 
 
 #: Bytes of one entry beyond its strings and tuples: the ``Stored`` object and
@@ -185,16 +193,17 @@ class PageCacheMiddleware:
         if not environ.get("PATH_INFO", "").startswith(SERVED_BEFORE_FLASK):
             return self.wsgi_app(environ, start_response)
         variant, sets_cookie = variant_of(environ)
+        page = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), variant)
+        newest = self.cache.newest(page)
         try:
             # The version of the database the page is read from (the replica's, for the
             # public): a page rendered from the replica is stored under its version.
-            state = version.peek(current.reader(environ, self.app), datetime.now(UTC))
+            state = version_of(current.reader(environ, self.app), newest)
         except UNAVAILABLE:
-            page = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), variant)
-            stale = self.cache.newest(page)
-            if stale is None:
+            if newest is None:
                 raise  # the guard answers 503, as for every other route
-            return serve_stale(stale, variant, start_response)
+            return serve_stale(newest, variant, start_response)
+        environ[STATE] = state
         key = page_key(environ, variant, state)
         stored = None if sets_cookie else self.cache.get(key)
         if stored is not None:
@@ -232,9 +241,31 @@ class PageCacheMiddleware:
                 marked[1],
                 parse_date(modified),
                 datetime.now(UTC),
+                marked[2],
             ),
         )
         return chunks
+
+
+def version_of(database: Database, newest: Stored | None) -> version.Version:
+    """The version a page is keyed on: its body's when its last copy showed one body."""
+    now = datetime.now(UTC)
+    if newest is not None and newest.cab_id is not None:
+        found = version.of_body(database, newest.cab_id, now)
+        if found is not None:
+            return found
+    return version.peek(database, now)
+
+
+def shows_body(cab_id: int) -> None:
+    """Say that this page shows one body's record and nothing else of the register.
+
+    Its next request is then keyed on the body's own version, so a change to
+    another body keeps it (``version.of_body``). Only for pages whose every
+    fact is the body's: its accreditations, their scope, events and
+    certificates, and the log's proofs of them.
+    """
+    request.environ[BODY] = int(cab_id)
 
 
 #: Said on a page answered from its last copy while the database is down.
@@ -285,15 +316,33 @@ def public_page(view: Callable[..., Any]) -> Callable[..., Any]:
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Response:
-        state = version.peek(current.reader(), datetime.now(UTC))
-        variant, _ = variant_of(request.environ)
-        key = page_key(request.environ, variant, state)
+        # The middleware's choice (the register's version, or the body's), else the register's.
+        first = request.environ.get(STATE) or version.peek(current.reader(), datetime.now(UTC))
+        variant, sets_cookie = variant_of(request.environ)
+        key = page_key(request.environ, variant, first)
         etag = etag_of(key)
-        response = make_response(view(*args, **kwargs))
-        if not response.is_streamed and current.settings().page_cache:
-            request.environ[KEY] = (key, etag)
+        kept = current.settings().page_cache
+        # Pages the middleware does not serve (search, whose every request the rate
+        # limiter must count) are kept here, behind the limiter: rendered, a search
+        # page costs 5-10 ms, and 16 soak connections on it made every other page wait.
+        in_flask = kept and not request.path.startswith(SERVED_BEFORE_FLASK)
+        cache = current_app.extensions[EXTENSION].cache if in_flask else None
+        stored = cache.get(key) if cache is not None and not sets_cookie else None
+        if stored is not None:
+            response = Response(stored.body, status=stored.status, headers=list(stored.headers))
+        else:
+            response = make_response(view(*args, **kwargs))
+            if cache is not None and response.status_code in CACHEABLE and _plain(response):
+                cache.put(key, _stored(response, etag))
+        body = request.environ.get(BODY)
+        state = _keyed_on(first, body)
+        if state is not None and state is not first:
+            key = page_key(request.environ, variant, state)
+            etag = etag_of(key)
+        if state is not None and kept and not in_flask and not response.is_streamed:
+            request.environ[KEY] = (key, etag, body)
         response.set_etag(etag)
-        response.last_modified = state.last_modified
+        response.last_modified = first.last_modified
         response.cache_control.public = True
         response.cache_control.max_age = MAX_AGE
         response.vary.update(("Accept", "Accept-Language", "Cookie"))
@@ -302,6 +351,34 @@ def public_page(view: Callable[..., Any]) -> Callable[..., Any]:
         return response
 
     return wrapper
+
+
+def _keyed_on(state: version.Version, body: int | None) -> version.Version | None:
+    """The version a page that showed ``body`` is kept under; None if it must not be kept.
+
+    Read for that body (the middleware knew it from the last copy): that
+    version. Read for the whole register (a first visit): the body's version,
+    read now, if the register has not moved since the page was read; then the
+    first answer already carries the ETag that every later one will.
+    """
+    if state.cab_id is not None or body is None:
+        return state if state.cab_id == body else None  # None: read for another body
+    database, now = current.reader(), datetime.now(UTC)
+    found = version.of_body(database, body, now)
+    if found is None or version.peek(database, now).number != state.number:
+        return None
+    return found
+
+
+def _plain(response: Response) -> bool:
+    """A body held in memory: not a stream, not a file passed through."""
+    return not response.is_streamed and not response.direct_passthrough
+
+
+def _stored(response: Response, etag: str) -> Stored:
+    """What a view answered, before the per-request headers (security, limits) are added."""
+    headers = tuple((k, v) for k, v in response.headers.items() if k.lower() not in PER_REQUEST)
+    return Stored(response.status, headers, response.get_data(), etag, None, datetime.now(UTC))
 
 
 #: Where ``init_app`` leaves the middleware, so that tests and measurements can read its cache.
