@@ -12,6 +12,16 @@ from typing import Any
 
 from .ticks import start_daily_ticks
 
+#: Threads per worker. With one (gunicorn's sync worker), a worker rendering a
+#: page nobody has asked for since the last change held back every request queued
+#: behind it, hits that cost a tenth of a millisecond included. ``make soak``
+#: (120 s, 64 connections, a change a second, 2 workers): sync, QR p99 119 ms at
+#: 1,633 requests/s; 4 threads, 56 ms at 2,769/s. More threads only share the same
+#: interpreter lock: 8 to 32 gave a worse p99 in issue 16. Every request still has
+#: its own budget (2 s per read, 15 s per write, 20 s per verification), because a
+#: stuck thread, unlike a stuck sync worker, is not killed at ``timeout``.
+worker_class = "gthread"
+threads = 4
 #: A worker silent this long is killed; a verification request stops at 20 s
 #: (``verify_request_seconds``), so only a bug gets here.
 timeout = 30

@@ -27,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from multiprocessing.connection import Connection
+from threading import Lock
 from typing import Any
 
 from verifier.policy import Limits, cut_off, verify
@@ -148,14 +149,22 @@ class Pool:
         self.idle: list[Worker] = []
         #: A forked web worker must not use its parent's processes.
         self.pid = os.getpid()
+        #: The web worker's threads (gunicorn ``threads``) share ``idle``.
+        self.lock = Lock()
 
     def _take(self) -> Worker:
-        while self.idle:
-            worker = self.idle.pop()
+        while True:
+            with self.lock:
+                worker = self.idle.pop() if self.idle else None
+            if worker is None:
+                return Worker(self.settings)
             if worker.alive and worker.files < self.settings.verify_files_per_process:
                 return worker
             worker.stop()
-        return Worker(self.settings)
+
+    def _give_back(self, worker: Worker) -> None:
+        with self.lock:
+            self.idle.append(worker)
 
     def verify_all(
         self, files: Sequence[tuple[str, bytes]], now: datetime, limits: Limits
@@ -179,18 +188,24 @@ class Pool:
                 report = cut_off(name)
             reports.append(report)
         if worker is not None:
-            self.idle.append(worker)
+            self._give_back(worker)
         return reports
 
     def close(self) -> None:
-        for worker in self.idle:
+        with self.lock:
+            idle, self.idle = self.idle, []
+        for worker in idle:
             worker.stop()
-        self.idle.clear()
+
+
+#: Two threads' first uploads must not each make a pool (the loser's processes would linger).
+_MAKING = Lock()
 
 
 def pool_for(extensions: dict[str, Any], settings: Settings) -> Pool:
     """The app's pool (one per web worker process), made on first use."""
-    found = extensions.get("accredit.verify_pool")
-    if not isinstance(found, Pool) or found.pid != os.getpid():
-        found = extensions["accredit.verify_pool"] = Pool(settings)
-    return found
+    with _MAKING:
+        found = extensions.get("accredit.verify_pool")
+        if not isinstance(found, Pool) or found.pid != os.getpid():
+            found = extensions["accredit.verify_pool"] = Pool(settings)
+        return found
