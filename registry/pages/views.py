@@ -33,7 +33,7 @@ from ..register.status import PUBLIC_STATUSES
 from ..search.query import MAX_PAGE, SearchQuery, SearchRefused, search
 from ..search.text import marks
 from ..web import current
-from ..web.caching import public_page, shows_body
+from ..web.caching import Renders, public_page, shows_body, this_page
 from ..web.i18n import agency_name, current_lang
 from ..web.negotiation import respond, wants_json
 from ..web.parameters import whole_number
@@ -89,7 +89,17 @@ def index() -> Any:
     result = search(current.session(), query, now, thai_order=current_lang() == "th")
     if wants_json():
         return result.as_json()
-    return render_template("search.html", result=result, query=query, statuses=PUBLIC_STATUSES)
+    return SEARCH_PAGES.render(
+        this_page(),
+        result,
+        lambda: render_template(
+            "search.html", result=result, query=query, statuses=PUBLIC_STATUSES
+        ),
+    )
+
+
+#: This worker's search pages, rendered again only when their results change.
+SEARCH_PAGES = Renders()
 
 
 @bp.get("/cab/<int:cab_id>")
