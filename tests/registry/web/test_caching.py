@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from registry.web.caching import EXTENSION, PageCache, Stored, entry_size
+from registry.web.caching import EXTENSION, PageCache, Renders, Stored, entry_size
 
 from ...documents import demo_instance, issue_certificates
 
@@ -117,3 +117,20 @@ def test_many_unique_paths_through_the_app_stay_within_the_budget(app):
         assert 0 < len(middleware.cache) < 400
     finally:
         middleware.cache = saved
+
+
+def test_a_page_is_rendered_again_only_when_its_data_differ():
+    renders = Renders(size=2)
+    made: list[str] = []
+
+    def make(text: str):
+        return lambda: made.append(text) or text
+
+    page = ("/search", "q=rice", "en")
+    assert renders.render(page, ("rice", 3), make("three")) == "three"
+    assert renders.render(page, ("rice", 3), make("again")) == "three"
+    assert renders.render(page, ("rice", 4), make("four")) == "four"
+    assert made == ["three", "four"]
+    for n in range(3):  # bounded: the oldest pages go
+        renders.render(("/search", f"q={n}", "en"), n, make(str(n)))
+    assert renders.render(page, ("rice", 4), make("four again")) == "four again"
