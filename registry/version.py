@@ -2,7 +2,8 @@
 
 Cached pages, ETags, the search snapshots and the status list are all keyed on
 it, with the Bangkok day (statuses change with dates alone: expiry, the end of
-a suspension), so none of them can outlive a change. Only ``changes.record``
+a suspension), so none of them can outlive a change. A page that shows one
+body is keyed on that body's version (``of_body``) instead. Only ``changes.record``
 and index maintenance move it.
 """
 

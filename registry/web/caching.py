@@ -1,9 +1,11 @@
-"""HTTP caching of public pages, keyed on the register's version.
+"""HTTP caching of public pages, keyed on the register's version, or on one body's.
 
 A public page depends only on its URL, its variant (language or JSON) and the
 register: ``version.peek`` gives a version that moves with every decision,
 issuance and Bangkok day. So a page's ETag is a digest of those, and a
-revalidation costs one tiny query.
+revalidation costs one tiny query. A record or QR page shows one body only
+(``shows_body``): once it has been served, it is keyed on that body's version
+(``version.of_body``), so a change to another body does not throw it away.
 
 Rendered pages are also kept in memory and served by ``PageCacheMiddleware``
 in front of Flask: a cache hit costs the version query, a dictionary lookup
