@@ -137,8 +137,8 @@ def warm(app: Flask) -> None:
     collection: 640,000 objects at 500-650 ms each, a few times a minute under
     load, and every request queued on that worker waited (the soak's QR p99 was
     515 ms). ``gc.freeze`` moves them out of its sight; what is made later is
-    still collected. A database that cannot be reached at boot only postpones
-    the index to the first search.
+    still collected. A database that cannot be reached at boot (or any other
+    failure of the load) only postpones the index to the first search.
     """
     with app.app_context():
         database = current.database(app).public()
@@ -148,6 +148,11 @@ def warm(app: Flask) -> None:
         except problems.UNAVAILABLE as exc:
             print(
                 f"accredit: the search index waits for the database ({exc.__class__.__name__})",
+                file=sys.stderr,
+            )
+        except Exception as exc:  # the worker still serves; the first search tries again
+            print(
+                f"accredit: the search index was not loaded at boot ({exc.__class__.__name__})",
                 file=sys.stderr,
             )
     gc.collect()

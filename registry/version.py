@@ -40,6 +40,8 @@ class Version:
     cab_id: int | None = None
     #: The log's signed size, while one of the body's leaves is not yet in it.
     signed: int | None = None
+    #: The log's signed size as read (in no tag: signing moves no version).
+    log_size: int = 0
 
     @property
     def tag(self) -> str:
@@ -79,13 +81,18 @@ def lock(session: Session) -> None:
         )
 
 
-VERSION_SQL = "SELECT version, changed_at FROM register_state WHERE id = 1"
+VERSION_SQL = (
+    "SELECT version, changed_at, (SELECT max(size) FROM log_checkpoint)"
+    " FROM register_state WHERE id = 1"
+)
 
 
 def peek(database: Database, now: datetime) -> Version:
     """The version from one tiny query on a kept connection: every public page asks it."""
-    number, at = database.peek(VERSION_SQL)
-    return Version(number=number, changed_at=_utc(at), day=local_date(now).isoformat())
+    number, at, signed = database.peek(VERSION_SQL)
+    return Version(
+        number=number, changed_at=_utc(at), day=local_date(now).isoformat(), log_size=signed or 0
+    )
 
 
 #: One body's version: the newest register version that touched any of its
@@ -128,6 +135,7 @@ def of_body(database: Database, cab_id: int, now: datetime) -> Version | None:
         day=local_date(now).isoformat(),
         cab_id=int(cab_id),
         signed=None if covered else signed or 0,
+        log_size=signed or 0,
     )
 
 

@@ -10,6 +10,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     redirect,
     render_template,
     request,
@@ -89,7 +90,7 @@ def index() -> Any:
     result = search(current.session(), query, now, thai_order=current_lang() == "th")
     if wants_json():
         return result.as_json()
-    return SEARCH_PAGES.render(
+    return current_app.extensions.setdefault(SEARCH_PAGES, Renders()).render(
         this_page(),
         result,
         lambda: render_template(
@@ -98,8 +99,8 @@ def index() -> Any:
     )
 
 
-#: This worker's search pages, rendered again only when their results change.
-SEARCH_PAGES = Renders()
+#: The app's search pages in this worker, rendered again only when their results change.
+SEARCH_PAGES = "accredit.search_pages"
 
 
 @bp.get("/cab/<int:cab_id>")

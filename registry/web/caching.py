@@ -90,7 +90,7 @@ class Stored:
     body: bytes
     etag: str
     last_modified: datetime | None
-    #: When this copy was rendered: what a stale answer says it is "as of".
+    #: When the register was read for this copy: what a stale answer says it is "as of".
     stored_at: datetime | None = None
     #: The one body the page shows (``shows_body``): its next request is keyed on
     #: that body's version (``version.of_body``), not on the whole register's.
@@ -155,6 +155,9 @@ class PageCache:
         if size > self.max_bytes // 8:
             return
         with self._lock:
+            newest = self._items.get(self._newest.get(key[:-1], key))
+            if newest is not None and _read_later(newest[0], value):
+                return  # a slower thread's older copy: the newer one stays
             # The same page of an older register version is never asked for again
             # (every request reads the version first), and ``newest`` wants only
             # this one: kept, a register changing every second filled the budget
@@ -178,6 +181,15 @@ class PageCache:
             key = self._newest.get(page)
             found = self._items.get(key) if key is not None else None
             return found[0] if found is not None else None
+
+
+def _read_later(kept: Stored, offered: Stored) -> bool:
+    """Whether the kept copy was read after the offered one (threads finish out of order)."""
+    return (
+        kept.stored_at is not None
+        and offered.stored_at is not None
+        and kept.stored_at > offered.stored_at
+    )
 
 
 class PageCacheMiddleware:
@@ -206,6 +218,7 @@ class PageCacheMiddleware:
                 raise  # the guard answers 503, as for every other route
             return serve_stale(newest, variant, start_response)
         environ[STATE] = state
+        read_at = datetime.now(UTC)
         key = page_key(environ, variant, state)
         stored = None if sets_cookie else self.cache.get(key)
         if stored is not None:
@@ -242,7 +255,7 @@ class PageCacheMiddleware:
                 b"".join(chunks),
                 marked[1],
                 parse_date(modified),
-                datetime.now(UTC),
+                read_at,
                 marked[2],
             ),
         )
@@ -329,13 +342,14 @@ def public_page(view: Callable[..., Any]) -> Callable[..., Any]:
         # page costs 5-10 ms, and 16 soak connections on it made every other page wait.
         in_flask = kept and not request.path.startswith(SERVED_BEFORE_FLASK)
         cache = current_app.extensions[EXTENSION].cache if in_flask else None
+        read_at = datetime.now(UTC)
         stored = cache.get(key) if cache is not None and not sets_cookie else None
         if stored is not None:
             response = Response(stored.body, status=stored.status, headers=list(stored.headers))
         else:
             response = make_response(view(*args, **kwargs))
             if cache is not None and response.status_code in CACHEABLE and _plain(response):
-                cache.put(key, _stored(response, etag))
+                cache.put(key, _stored(response, etag, read_at))
         body = request.environ.get(BODY)
         state = _keyed_on(first, body)
         if state is not None and state is not first:
@@ -370,7 +384,14 @@ def _keyed_on(state: version.Version, body: int | None) -> version.Version | Non
         return state
     database, now = current.reader(), datetime.now(UTC)
     found = version.of_body(database, body, now)
-    if found is None or version.peek(database, now).number != state.number:
+    after = version.peek(database, now)
+    # Nothing the page read may have moved while it was rendered: the register,
+    # the log's signed size (its proof links) and the day (derived statuses).
+    if found is None or (after.number, after.log_size, after.day) != (
+        state.number,
+        state.log_size,
+        state.day,
+    ):
         return state
     return found
 
@@ -380,10 +401,10 @@ def _plain(response: Response) -> bool:
     return not response.is_streamed and not response.direct_passthrough
 
 
-def _stored(response: Response, etag: str) -> Stored:
+def _stored(response: Response, etag: str, read_at: datetime) -> Stored:
     """What a view answered, before the per-request headers (security, limits) are added."""
     headers = tuple((k, v) for k, v in response.headers.items() if k.lower() not in PER_REQUEST)
-    return Stored(response.status, headers, response.get_data(), etag, None, datetime.now(UTC))
+    return Stored(response.status, headers, response.get_data(), etag, None, read_at)
 
 
 class Renders:

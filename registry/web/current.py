@@ -56,14 +56,26 @@ def public_read(environ: dict[str, Any], app: Flask | None = None) -> bool:
     return f"{cookie_name}=" not in environ.get("HTTP_COOKIE", "")
 
 
+#: The database a request reads, chosen once (``reader``).
+READER = "accredit.reader"
+
+
 def reader(environ: dict[str, Any] | None = None, app: Flask | None = None) -> Database:
-    """The database that this request reads: the replica for a public read, else the primary."""
+    """The database that this request reads: the replica for a public read, else the primary.
+
+    Chosen once per request: a replica that comes back between the version read
+    and the page's own reads would have a page of the lagging replica kept under
+    the primary's newer version.
+    """
     found = database(app)
     if environ is None:
         if not has_request_context():
             return found  # a command or a test's app context: the primary
         environ = request.environ
-    return found.public() if public_read(environ, app) else found
+    chosen = environ.get(READER)
+    if chosen is None:
+        chosen = environ[READER] = found.public() if public_read(environ, app) else found
+    return chosen
 
 
 def session() -> Session:

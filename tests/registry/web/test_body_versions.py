@@ -13,7 +13,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-from flask import Flask
+from flask import Flask, template_rendered
 
 from registry.certificates.issuance import find_accreditation
 from registry.pki.material import publish_log
@@ -41,6 +41,7 @@ def app(tmp_path_factory: pytest.TempPathFactory) -> Flask:
         qr=urlsplit(issued.certificate.qr_url).path,
         other=other,
         mine=mine,
+        cab=cab,
     )
     return app
 
@@ -50,6 +51,7 @@ def pages(app: Flask) -> list[str]:
         f"/c/{app.config['certificate']}",
         app.config["qr"],
         f"/a/{app.config['accreditation']}",
+        f"/cab/{app.config['cab']}",
     ]
 
 
@@ -83,6 +85,8 @@ def test_a_change_to_the_body_itself_is_shown_at_once(app: Flask) -> None:
     decide(app, app.config["accreditation"], EventKind.SUSPENDED, reason="This body")
     after = etags(app)
     assert all(after[p] != before[p] for p in pages(app))
+    old = client.get(pages(app)[0], headers={**JSON, "If-None-Match": before[pages(app)[0]]})
+    assert old.status_code == 200
     record = client.get(f"/a/{app.config['accreditation']}", headers=JSON).get_json()
     assert record["accreditation"]["status"] == "suspended"
     assert client.get(app.config["qr"], headers=JSON).get_json()["status"] != current_word
@@ -109,3 +113,28 @@ def test_search_pages_are_kept_per_register_version_behind_the_limiter(app: Flas
     decide(app, app.config["other"], EventKind.SUSPENDED, reason="Another body")
     assert client.get("/search?q=rice", headers=JSON).headers["ETag"] != first.headers["ETag"]
     decide(app, app.config["other"], EventKind.REINSTATED, reason="Back")
+
+
+def test_a_search_page_is_not_rendered_again_while_its_results_stay_the_same(app: Flask) -> None:
+    rendered: list[str] = []
+
+    def note(sender: Flask, template: object, context: object, **extra: object) -> None:
+        rendered.append(getattr(template, "name", ""))
+
+    template_rendered.connect(note, app)
+    try:
+        client = app.test_client()
+        nothing, everything = "/search?q=nothingholdsthisword", "/search?q="
+        first = client.get(nothing)
+        assert first.status_code == 200 and client.get(everything).status_code == 200
+        assert rendered.count("search.html") == 2
+        decide(app, app.config["other"], EventKind.SUSPENDED, reason="Another body")
+        again = client.get(nothing)
+        assert again.headers["ETag"] != first.headers["ETag"]  # a new register version
+        assert again.data == first.data and rendered.count("search.html") == 2
+        # Every body is listed with its status, so the suspension shows: rendered again.
+        assert client.get(everything).status_code == 200
+        assert rendered.count("search.html") == 3
+    finally:
+        template_rendered.disconnect(note, app)
+        decide(app, app.config["other"], EventKind.REINSTATED, reason="Back")
