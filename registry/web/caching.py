@@ -75,8 +75,14 @@ def variant_of(environ: dict[str, Any]) -> tuple[str, bool]:
     return ("json" if json_wanted(environ, args) else lang), sets_cookie
 
 
+def page_of(environ: dict[str, Any], variant: str) -> tuple[str, str, str]:
+    """A page: its path, its query and its variant (language or JSON)."""
+    return (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), variant)
+
+
 def page_key(environ: dict[str, Any], variant: str, state: version.Version) -> tuple[str, ...]:
-    return (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), variant, state.tag)
+    """A page in one version: what the cache keys and the ETag digests."""
+    return (*page_of(environ, variant), state.tag)
 
 
 def etag_of(key: tuple[str, ...]) -> str:
@@ -207,8 +213,7 @@ class PageCacheMiddleware:
         if not environ.get("PATH_INFO", "").startswith(SERVED_BEFORE_FLASK):
             return self.wsgi_app(environ, start_response)
         variant, sets_cookie = variant_of(environ)
-        page = (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), variant)
-        newest = self.cache.newest(page)
+        newest = self.cache.newest(page_of(environ, variant))
         try:
             # The version of the database the page is read from (the replica's, for the
             # public): a page rendered from the replica is stored under its version.
@@ -441,9 +446,8 @@ class Renders:
 
 
 def this_page() -> tuple[str, ...]:
-    """This request's page: its path, its query and its variant (language or JSON)."""
-    environ = request.environ
-    return (environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), variant_of(environ)[0])
+    """This request's page (``page_of``)."""
+    return page_of(request.environ, variant_of(request.environ)[0])
 
 
 #: Where ``init_app`` leaves the middleware, so that tests and measurements can read its cache.
